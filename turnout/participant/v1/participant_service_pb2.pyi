@@ -1,0 +1,38 @@
+from turnout.participant.v1 import participant_pb2 as _participant_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreateParticipantRequest(_message.Message):
+    __slots__ = ("participant", "request_id")
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    participant: _participant_pb2.Participant
+    request_id: str
+    def __init__(self, participant: _Optional[_Union[_participant_pb2.Participant, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetParticipantRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListParticipantsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListParticipantsResponse(_message.Message):
+    __slots__ = ("participants", "next_page_token")
+    PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    participants: _containers.RepeatedCompositeFieldContainer[_participant_pb2.Participant]
+    next_page_token: str
+    def __init__(self, participants: _Optional[_Iterable[_Union[_participant_pb2.Participant, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
