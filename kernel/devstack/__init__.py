@@ -1,0 +1,1 @@
+"""The embedded engines (PostgreSQL, Redis, Tansu) that `turnout dev` and the tests run."""

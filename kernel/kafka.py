@@ -1,0 +1,70 @@
+"""Kafka clients configured for Turnout (kafka-python 3.x; works against Apache Kafka and the
+embedded Tansu broker alike)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from kernel import topics as topic_names
+from kernel.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _servers(settings: Settings) -> list[str]:
+    return [s.strip() for s in settings.kafka_bootstrap.split(",") if s.strip()]
+
+
+def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
+    """acks=all and idempotence: a retried send is not duplicated and keeps partition order."""
+    config: dict[str, object] = {
+        "bootstrap_servers": _servers(settings),
+        "acks": "all",
+        "enable_idempotence": True,
+        "max_in_flight_requests_per_connection": 5,
+        "retries": 5,
+        "linger_ms": 2,
+        "request_timeout_ms": 10_000,
+        "delivery_timeout_ms": 30_000,
+        "client_id": "turnout-relay",
+    }
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+def make_consumer(settings: Settings, group_id: str, topics: Iterable[str], **overrides: object) -> KafkaConsumer:
+    """Offsets are committed by the caller only after its effects are durable."""
+    config: dict[str, object] = {
+        "bootstrap_servers": _servers(settings),
+        "group_id": group_id,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "session_timeout_ms": settings.kafka_session_timeout_ms,
+        "heartbeat_interval_ms": settings.kafka_heartbeat_interval_ms,
+        "max_poll_records": 1000,
+        "client_id": f"turnout-{group_id}",
+    }
+    config.update(overrides)
+    consumer = KafkaConsumer(**config)
+    consumer.subscribe(list(topics))
+    return consumer
+
+
+def ensure_topics(settings: Settings, names: Iterable[str] = topic_names.ALL, partitions: int = topic_names.PARTITIONS) -> None:
+    """Creates the topics explicitly (a broker's auto-create picks its own partition count)."""
+    admin = KafkaAdminClient(bootstrap_servers=_servers(settings), request_timeout_ms=10_000)
+    try:
+        existing = set(admin.list_topics())
+        missing = [NewTopic(name, partitions, 1) for name in names if name not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()

@@ -1,0 +1,105 @@
+"""Configuration for every Turnout process, read from `TURNOUT_*` environment variables.
+
+One `Settings` type serves all services so that `turnout dev`, the tests and docker-compose
+set the same names. Validation errors are turned into one line naming the variable by
+`kernel.settings.load_settings`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(SystemExit):
+    """A bad or missing setting; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TURNOUT_", extra="ignore")
+
+    database_url: str = Field(
+        default="postgresql+asyncpg://turnout@127.0.0.1:5432/turnout",
+        description="SQLAlchemy URL of the PostgreSQL database (asyncpg driver).",
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0")
+    kafka_bootstrap: str = Field(default="127.0.0.1:9092", description="host:port[,host:port]")
+    # Tansu completes a group join only after half the session timeout (DESIGN.md §6).
+    kafka_session_timeout_ms: int = Field(default=2000, gt=0)
+    kafka_heartbeat_interval_ms: int = Field(default=500, gt=0)
+
+    auth_secret: str = Field(default="", description="HS256 secret for bearer tokens")
+
+    host: str = "127.0.0.1"
+    event_service_port: int = Field(default=50051, ge=0, le=65535)
+    participant_service_port: int = Field(default=50052, ge=0, le=65535)
+    reporting_service_port: int = Field(default=50053, ge=0, le=65535)
+    gateway_port: int = Field(default=8080, ge=0, le=65535)
+    metrics_port: int = Field(default=0, ge=0, le=65535, description="0: no metrics listener")
+
+    event_service_target: str = ""
+    participant_service_target: str = ""
+    reporting_service_target: str = ""
+
+    grpc_deadline_seconds: float = Field(default=5.0, gt=0)
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    breaker_fail_max: int = Field(default=5, gt=0)
+    breaker_reset_seconds: float = Field(default=10.0, gt=0)
+
+    relay_batch_size: int = Field(default=500, gt=0)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+    projector_group: str = "turnout-reporting"
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_url(cls, value: str) -> str:
+        if not value.startswith(("postgresql+asyncpg://", "postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        if value.startswith("postgres://"):
+            value = "postgresql://" + value.removeprefix("postgres://")
+        if value.startswith("postgresql://"):
+            value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value
+
+    def target(self, service: Literal["event", "participant", "reporting"]) -> str:
+        """host:port of a backend; an explicit *_TARGET wins over host and port."""
+        explicit = getattr(self, f"{service}_service_target")
+        return explicit or f"{self.host}:{getattr(self, f'{service}_service_port')}"
+
+    @property
+    def asyncpg_dsn(self) -> str:
+        """The database URL without SQLAlchemy's driver suffix, for raw asyncpg."""
+        return "postgresql://" + self.database_url.removeprefix("postgresql+asyncpg://")
+
+    def require_auth_secret(self) -> str:
+        if not self.auth_secret:
+            raise SettingsError("TURNOUT_AUTH_SECRET is not set: the gateway cannot verify tokens")
+        return self.auth_secret
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Reads settings; a bad value exits with one line naming the environment variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        raise SettingsError(f"TURNOUT_{field.upper()} is invalid: {first['msg']}") from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,123 @@
+"""Unit of work: one transaction whose commit also writes the collected domain events to the
+service's outbox, so that a state change and its event are committed together or not at all.
+
+    async with uow:
+        ...                       # reads and writes through uow.connection
+        uow.record(event)         # domain events (plain dataclasses)
+        await uow.commit()        # outbox rows + NOTIFY + COMMIT
+    # leaving the block without commit rolls back
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Callable, Protocol
+
+import sqlalchemy as sa
+from google.protobuf import any_pb2, timestamp_pb2
+from google.protobuf.message import Message
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from kernel import context
+from kernel.db import notify_channel
+from turnout.common.v1 import envelope_pb2
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """What a service's event mapper turns one domain event into."""
+
+    topic: str
+    aggregate_type: str
+    aggregate_id: str
+    aggregate_version: int
+    payload: Message
+
+
+class EventMapper(Protocol):
+    def __call__(self, event: Any) -> OutboxMessage: ...
+
+
+def build_envelope(message: OutboxMessage, *, occurred_at: datetime | None = None) -> envelope_pb2.Envelope:
+    ctx = context.current()
+    payload = any_pb2.Any()
+    payload.Pack(message.payload)
+    occurred = timestamp_pb2.Timestamp()
+    occurred.FromDatetime(occurred_at or datetime.now(UTC))
+    return envelope_pb2.Envelope(
+        event_id=str(uuid.uuid4()),
+        type=message.payload.DESCRIPTOR.full_name,
+        aggregate_type=message.aggregate_type,
+        aggregate_id=message.aggregate_id,
+        aggregate_version=message.aggregate_version,
+        occurred_at=occurred,
+        actor=ctx.actor,
+        request_id=ctx.request_id,
+        payload=payload,
+    )
+
+
+class UnitOfWork:
+    def __init__(self, engine: AsyncEngine, outbox: sa.Table, to_message: EventMapper):
+        self._engine = engine
+        self._outbox = outbox
+        self._to_message = to_message
+        self._connection: AsyncConnection | None = None
+        self._events: list[Any] = []
+        self.committed = False
+
+    @property
+    def connection(self) -> AsyncConnection:
+        if self._connection is None:
+            raise RuntimeError("the unit of work is not entered")
+        return self._connection
+
+    async def __aenter__(self) -> "UnitOfWork":
+        self._connection = await self._engine.connect()
+        await self._connection.begin()
+        self._events = []
+        self.committed = False
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            if not self.committed:
+                await connection.rollback()
+        finally:
+            await connection.close()
+
+    def record(self, *events: Any) -> None:
+        self._events.extend(events)
+
+    async def commit(self) -> None:
+        connection = self.connection
+        if self._events:
+            envelopes = [(m, build_envelope(m)) for m in map(self._to_message, self._events)]
+            await connection.execute(
+                self._outbox.insert(),
+                [
+                    {
+                        "event_id": env.event_id,
+                        "topic": msg.topic,
+                        "message_key": msg.aggregate_id,
+                        "event_type": env.type,
+                        "envelope": env.SerializeToString(),
+                    }
+                    for msg, env in envelopes
+                ],
+            )
+            # Delivered only if the transaction commits; wakes the relay without polling.
+            await connection.execute(
+                sa.select(sa.func.pg_notify(notify_channel(self._outbox.schema or "public"), ""))
+            )
+        await connection.commit()
+        self.committed = True
+        self._events = []
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
