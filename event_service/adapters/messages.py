@@ -1,0 +1,27 @@
+"""event_service's domain events as the protobuf payloads it publishes."""
+
+from __future__ import annotations
+
+from functools import singledispatch
+
+from event_service.api.convert import venue_to_proto
+from event_service.domain.venues import VenueCreated
+from kernel import topics
+from kernel.unit_of_work import OutboxMessage
+from turnout.event.v1 import catalog_events_pb2
+
+
+@singledispatch
+def to_message(event: object) -> OutboxMessage:
+    raise TypeError(f"no outbox mapping for {type(event).__name__}")
+
+
+@to_message.register
+def _(event: VenueCreated) -> OutboxMessage:
+    return OutboxMessage(
+        topic=topics.CATALOG,
+        aggregate_type="venue",
+        aggregate_id=event.venue.id,
+        aggregate_version=event.venue.version,
+        payload=catalog_events_pb2.VenueCreated(venue=venue_to_proto(event.venue)),
+    )

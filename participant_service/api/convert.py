@@ -1,0 +1,24 @@
+"""Domain objects as their protobuf messages."""
+
+from __future__ import annotations
+
+from kernel.resources import to_timestamp
+from participant_service.domain.participants import Participant, ParticipantKind
+from turnout.participant.v1 import participant_pb2
+
+KIND_TO_PROTO = {
+    ParticipantKind.VISITOR: participant_pb2.PARTICIPANT_KIND_VISITOR,
+    ParticipantKind.VOLUNTEER: participant_pb2.PARTICIPANT_KIND_VOLUNTEER,
+}
+# An unspecified kind means a visitor: most people who sign up are.
+KIND_FROM_PROTO = {proto: kind for kind, proto in KIND_TO_PROTO.items()} | {
+    participant_pb2.PARTICIPANT_KIND_UNSPECIFIED: ParticipantKind.VISITOR
+}
+
+
+def participant_to_proto(participant: Participant) -> participant_pb2.Participant:
+    return participant_pb2.Participant(
+        name=f"participants/{participant.id}", card_number=participant.card_number,
+        first_name=participant.first_name, last_name=participant.last_name,
+        kind=KIND_TO_PROTO[participant.kind], create_time=to_timestamp(participant.created_at),
+    )

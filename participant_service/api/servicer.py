@@ -1,0 +1,39 @@
+"""ParticipantService over gRPC: translate the request, call one handler, translate the result."""
+
+from __future__ import annotations
+
+from kernel.errors import InvalidArgument, fields_under
+from kernel.idempotency import fingerprint
+from kernel.resources import resource_id
+from kernel.unit_of_work import UnitOfWorkFactory
+from participant_service.api.convert import KIND_FROM_PROTO, participant_to_proto
+from participant_service.application import participants
+from turnout.participant.v1 import participant_pb2, participant_service_pb2, participant_service_pb2_grpc
+
+
+class ParticipantServicer(participant_service_pb2_grpc.ParticipantServiceServicer):
+    def __init__(self, uow_factory: UnitOfWorkFactory):
+        self._uow = uow_factory
+
+    async def CreateParticipant(self, request: participant_service_pb2.CreateParticipantRequest, context) -> participant_pb2.Participant:
+        kind = KIND_FROM_PROTO.get(request.participant.kind)
+        if kind is None:
+            raise InvalidArgument.single("participant.kind", "is not a known participant kind")
+        command = participants.CreateParticipant(
+            first_name=request.participant.first_name, last_name=request.participant.last_name, kind=kind,
+            request_id=request.request_id, fingerprint=fingerprint(request),
+        )
+        with fields_under("participant"):
+            participant = await participants.create_participant(command, self._uow)
+        return participant_to_proto(participant)
+
+    async def GetParticipant(self, request: participant_service_pb2.GetParticipantRequest, context) -> participant_pb2.Participant:
+        participant_id = resource_id(request.name, "participants")
+        return participant_to_proto(await participants.get_participant(participant_id, self._uow))
+
+    async def ListParticipants(self, request: participant_service_pb2.ListParticipantsRequest, context) -> participant_service_pb2.ListParticipantsResponse:
+        page = await participants.list_participants(request.page_size, request.page_token, self._uow)
+        return participant_service_pb2.ListParticipantsResponse(
+            participants=[participant_to_proto(p) for p in page.participants],
+            next_page_token=page.next_page_token,
+        )

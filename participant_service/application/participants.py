@@ -1,0 +1,72 @@
+"""Participant commands and queries."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from kernel import pagination
+from kernel.errors import NotFound
+from kernel.idempotency import execute_once
+from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from participant_service.adapters import participant_repository
+from participant_service.adapters.tables import idempotency_keys
+from participant_service.domain.participants import (
+    Participant,
+    ParticipantCreated,
+    ParticipantKind,
+    new_participant,
+)
+
+
+@dataclass(frozen=True)
+class CreateParticipant:
+    first_name: str
+    last_name: str
+    kind: ParticipantKind
+    request_id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class ParticipantPage:
+    participants: list[Participant]
+    next_page_token: str
+
+
+async def create_participant(command: CreateParticipant, uow_factory: UnitOfWorkFactory) -> Participant:
+    async def work(uow: UnitOfWork) -> dict:
+        participant = new_participant(
+            participant_id=str(uuid.uuid4()),
+            card_number=await participant_repository.next_card_number(uow.connection),
+            first_name=command.first_name, last_name=command.last_name, kind=command.kind,
+            now=datetime.now(UTC),
+        )
+        await participant_repository.add(uow.connection, participant)
+        uow.record(ParticipantCreated(participant))
+        return {"participant_id": participant.id}
+
+    outcome = await execute_once(uow_factory, idempotency_keys, request_id=command.request_id,
+                                 method="CreateParticipant", request_fingerprint=command.fingerprint, work=work)
+    return await get_participant(outcome["participant_id"], uow_factory)
+
+
+async def get_participant(participant_id: str, uow_factory: UnitOfWorkFactory) -> Participant:
+    async with uow_factory() as uow:
+        participant = await participant_repository.get(uow.connection, participant_id)
+    if participant is None:
+        raise NotFound(f"participant {participant_id} does not exist",
+                       metadata={"resource": f"participants/{participant_id}"})
+    return participant
+
+
+async def list_participants(page_size: int, page_token: str, uow_factory: UnitOfWorkFactory) -> ParticipantPage:
+    limit = pagination.page_size(page_size)
+    position = pagination.decode_token(page_token)
+    after = (str(position[0]), str(position[1])) if position and len(position) == 2 else None
+    async with uow_factory() as uow:
+        rows = await participant_repository.list_page(uow.connection, after=after, limit=limit + 1)
+    page, more = rows[:limit], len(rows) > limit
+    token = pagination.encode_token([page[-1].created_at.isoformat(), page[-1].id]) if more else ""
+    return ParticipantPage(page, token)

@@ -1,0 +1,46 @@
+"""Which projection handles which payload type."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from google.protobuf.message import DecodeError, Message
+
+from reporting_service.keyspace import Keyspace
+from reporting_service.projections import catalog, participants
+from reporting_service.projections.store import Change, Command
+from turnout.common.v1 import envelope_pb2
+from turnout.event.v1 import catalog_events_pb2
+from turnout.participant.v1 import participant_events_pb2
+
+log = logging.getLogger("turnout.projector")
+
+Projection = Callable[[Message, Keyspace, str], list[Command]]
+
+PROJECTIONS: dict[str, tuple[type[Message], Projection]] = {
+    catalog_events_pb2.VenueCreated.DESCRIPTOR.full_name: (catalog_events_pb2.VenueCreated, catalog.venue_created),
+    participant_events_pb2.ParticipantCreated.DESCRIPTOR.full_name: (
+        participant_events_pb2.ParticipantCreated, participants.participant_created),
+}
+
+
+def to_change(raw: bytes, keys: Keyspace) -> Change | None:
+    """The read-model change of one Kafka message; None for messages this projector ignores."""
+    try:
+        envelope = envelope_pb2.Envelope.FromString(raw)
+    except DecodeError:
+        log.warning("skipping a message that is not an Envelope")
+        return None
+    handler = PROJECTIONS.get(envelope.type)
+    if handler is None:
+        # Types this version does not project yet; newer producers may publish more.
+        return Change(envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version, [])
+    payload_type, project = handler
+    payload = payload_type()
+    if not envelope.payload.Unpack(payload):
+        log.warning("envelope %s: payload is not %s", envelope.event_id, envelope.type)
+        return None
+    occurred_at = envelope.occurred_at.ToDatetime().isoformat() + "Z"
+    return Change(envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version,
+                  project(payload, keys, occurred_at))

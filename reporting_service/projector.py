@@ -1,0 +1,58 @@
+"""The projector: consumes the topics in a consumer group and applies each envelope to the
+Redis read models, committing offsets only after Redis has the effect."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from kafka import KafkaConsumer
+from kafka.errors import KafkaError
+from prometheus_client import Counter
+from redis.exceptions import RedisError
+
+from reporting_service.projections.registry import to_change
+from reporting_service.projections.store import ProjectionStore
+
+log = logging.getLogger("turnout.projector")
+
+CONSUMED = Counter("turnout_projector_messages_total", "Kafka messages consumed by the projector")
+APPLIED = Counter("turnout_projector_applied_total", "Envelopes applied to the read models (not duplicates)")
+
+
+class Projector:
+    def __init__(self, consumer_factory: Callable[[], KafkaConsumer], store: ProjectionStore, *,
+                 poll_timeout_ms: int = 200, max_records: int = 1000):
+        self._consumer_factory = consumer_factory
+        self._store = store
+        self._poll_timeout_ms = poll_timeout_ms
+        self._max_records = max_records
+
+    def run(self, stop: threading.Event) -> None:
+        consumer = self._consumer_factory()
+        try:
+            while not stop.is_set():
+                try:
+                    self.step(consumer)
+                except (KafkaError, RedisError, OSError) as exc:
+                    # Offsets were not committed: the same messages come again after the pause.
+                    log.warning("projection paused: %s", exc)
+                    stop.wait(1.0)
+                    consumer.close(autocommit=False)
+                    consumer = self._consumer_factory()
+        finally:
+            consumer.close(autocommit=False)
+
+    def step(self, consumer: KafkaConsumer) -> int:
+        """Polls once, applies what came, commits; the number of messages handled."""
+        batches = consumer.poll(timeout_ms=self._poll_timeout_ms, max_records=self._max_records)
+        records = [record for partition in batches.values() for record in partition]
+        if not records:
+            return 0
+        changes = [c for c in (to_change(r.value, self._store.keyspace) for r in records) if c is not None]
+        applied = self._store.apply(changes)
+        consumer.commit()
+        CONSUMED.inc(len(records))
+        APPLIED.inc(applied)
+        return len(records)
