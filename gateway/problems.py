@@ -1,0 +1,205 @@
+"""RFC 9457 problem details: the only error shape the gateway ever answers with.
+
+Every error has a stable machine-readable `code` (snake_case; for backend errors it is the
+`google.rpc.ErrorInfo.reason` in lower case) and the request id, so that a client can
+branch on `code` and an operator can find the logs of that request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+import grpc
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from google.protobuf.message import DecodeError
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://turnout.dev/problems/"
+
+# gRPC code -> (HTTP status, code used when the backend sent no ErrorInfo).
+_RPC_TO_HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
+    grpc.StatusCode.INVALID_ARGUMENT: (400, "invalid_argument"),
+    grpc.StatusCode.NOT_FOUND: (404, "not_found"),
+    grpc.StatusCode.ALREADY_EXISTS: (409, "already_exists"),
+    grpc.StatusCode.FAILED_PRECONDITION: (409, "failed_precondition"),
+    grpc.StatusCode.ABORTED: (409, "aborted"),
+    grpc.StatusCode.PERMISSION_DENIED: (403, "forbidden"),
+    grpc.StatusCode.UNAUTHENTICATED: (401, "unauthenticated"),
+    grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "resource_exhausted"),
+}
+_UNAVAILABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+_PARAM_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass(eq=False)  # exceptions compare and hash by identity
+class Problem(Exception):
+    """Raise anywhere while handling a request; the installed handler renders it."""
+
+    status: int
+    code: str
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    # RFC 9457 extension members, e.g. the backend states of /readyz.
+    extensions: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.status} {self.code}: {self.detail}")
+
+
+def render(problem: Problem, *, request_id: str | None, instance: str | None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + problem.code,
+        "title": HTTPStatus(problem.status).phrase,
+        "status": problem.status,
+        "detail": problem.detail,
+        "code": problem.code,
+    }
+    if instance:
+        body["instance"] = instance
+    if problem.errors:
+        body["errors"] = [{"field": e.field, "message": e.message} for e in problem.errors]
+    body["request_id"] = request_id
+    body.update(problem.extensions)
+    return JSONResponse(body, status_code=problem.status, headers=problem.headers, media_type=MEDIA_TYPE)
+
+
+def render_for(request: Request, problem: Problem) -> JSONResponse:
+    return render(problem, request_id=getattr(request.state, "request_id", None), instance=request.url.path)
+
+
+# --- problems the gateway itself raises --------------------------------------------------
+
+
+def unauthenticated(detail: str) -> Problem:
+    return Problem(401, "unauthenticated", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(403, "forbidden", detail)
+
+
+def backend_unavailable(backend: str, retry_after: int = 1, *, circuit_open: bool = False) -> Problem:
+    reason = "is failing and calls to it are suspended" if circuit_open else "is unavailable"
+    return Problem(
+        503,
+        "backend_unavailable",
+        f"the {backend} backend {reason}; retry after {retry_after} s",
+        headers={"Retry-After": str(retry_after)},
+        extensions={"backend": backend},
+    )
+
+
+def internal_error() -> Problem:
+    return Problem(500, "internal", "an unexpected error occurred; report the request_id")
+
+
+# --- backend errors ----------------------------------------------------------------------
+
+
+def _rich_status(exc: grpc.aio.AioRpcError):  # type: ignore[no-untyped-def]
+    try:
+        return rpc_status.from_call(exc)
+    except (ValueError, DecodeError):
+        # Details that contradict the status or do not parse are ignored, not fatal.
+        return None
+
+
+def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: Mapping[str, str] | None = None) -> Problem:
+    """Translates a failed backend call. `fields` maps proto field paths of BadRequest
+    violations (`venue.display_name`) to the REST names the client sent (`name`)."""
+    code = exc.code()
+    if code in _UNAVAILABLE_CODES:
+        # Always the same code, whatever reason the backend gave, so clients need one rule
+        # for "try again later".
+        return backend_unavailable(backend)
+    if code not in _RPC_TO_HTTP:
+        # UNKNOWN, INTERNAL, UNIMPLEMENTED, ...: the backend's message may carry internals.
+        return Problem(502, "backend_error", f"the {backend} backend failed to answer this request")
+
+    status, problem_code = _RPC_TO_HTTP[code]
+    problem = Problem(status, problem_code, exc.details() or HTTPStatus(status).phrase)
+    if status == 401:
+        problem.headers["WWW-Authenticate"] = "Bearer"
+    rich = _rich_status(exc)
+    for any_detail in rich.details if rich is not None else ():
+        if any_detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            any_detail.Unpack(info)
+            if info.reason:
+                problem.code = info.reason.lower()
+        elif any_detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            any_detail.Unpack(bad_request)
+            names = fields or {}
+            problem.errors.extend(
+                FieldError(names.get(v.field, v.field), v.description) for v in bad_request.field_violations
+            )
+        elif any_detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            retry = error_details_pb2.RetryInfo()
+            any_detail.Unpack(retry)
+            delay = retry.retry_delay.seconds + retry.retry_delay.nanos / 1e9
+            problem.headers["Retry-After"] = str(max(1, math.ceil(delay)))
+    return problem
+
+
+# --- handlers ----------------------------------------------------------------------------
+
+
+def _field_name(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return "body"
+    loc = [str(part) for part in error.get("loc", ())]
+    # The client knows its fields, not FastAPI's idea of where they came from.
+    if len(loc) > 1 and loc[0] in _PARAM_SOURCES:
+        loc = loc[1:]
+    return ".".join(loc)
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return render_for(request, exc)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [FieldError(_field_name(e), e.get("msg", "is invalid")) for e in exc.errors()]
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+    return render_for(request, Problem(422, "validation_failed", detail, errors=errors))
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    # Routing errors (unknown path, wrong method) and anything FastAPI raises itself.
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
+    if exc.status_code == 404:
+        detail = detail or f"no resource at {request.url.path}"
+    problem = Problem(
+        exc.status_code,
+        phrase.lower().replace(" ", "_").replace("-", "_"),
+        detail or phrase,
+        headers=dict(exc.headers or {}),
+    )
+    return render_for(request, problem)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
