@@ -1,0 +1,55 @@
+"""`turnout dev --check` boots everything on fresh embedded engines, proves one event end to
+end, prints a line per component, stops everything and exits 0."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import psutil
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _children_of_data_dir(data_dir) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if str(data_dir) in cmdline:
+            found.append(process)
+    return found
+
+
+def test_dev_check_boots_verifies_and_stops_everything(tmp_path):
+    data_dir = tmp_path / "dev"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TURNOUT_")}
+    env["TURNOUT_GATEWAY_PORT"] = "0"
+    env["COLUMNS"] = "200"
+    result = subprocess.run([sys.executable, "-m", "turnout.cli", "dev", "--check", "--no-durable",
+                             "--data-dir", str(data_dir)], env=env, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for component in ("postgres", "redis", "kafka", "migrations", "event-service", "event-relay",
+                      "participant-service", "participant-relay", "reporting-service", "projector", "gateway",
+                      "end-to-end"):
+        assert component in result.stdout, f"{component} missing from the summary:\n{result.stdout}"
+    assert not (data_dir / "stack.json").exists(), "stack.json must go when the stack stops"
+    assert _children_of_data_dir(data_dir) == [], "turnout dev left processes running"
+
+
+def test_dev_refuses_a_taken_gateway_port_in_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TURNOUT_")}
+        port = taken.getsockname()[1]
+        env["TURNOUT_GATEWAY_PORT"] = str(port)
+        result = subprocess.run([sys.executable, "-m", "turnout.cli", "dev", "--check", "--data-dir",
+                                 str(tmp_path / "dev")], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"turnout: TURNOUT_GATEWAY_PORT: port {port} on 127.0.0.1 is already in use"
+    ]
