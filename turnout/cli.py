@@ -133,6 +133,8 @@ def main() -> None:
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app()
+    except KeyboardInterrupt:
+        sys.exit(130)
     except SettingsError as error:
         # Plain print: a rich console would wrap the one line at the terminal width.
         print(f"turnout: {error}", file=sys.stderr)

@@ -28,7 +28,6 @@ def boot(data_dir: pathlib.Path, *, gateway_port: int, durable: bool) -> tuple[D
         timings["migrations"] = time.perf_counter() - began
         stack.start_components()
         timings.update(stack.wait_ready())
-        stack.write_stack_json()
     except BaseException:
         stack.stop()
         raise
@@ -66,7 +65,8 @@ def seed_demo_data(stack: DevStack, token: str) -> None:
 
 
 def wait_for_exit(stack: DevStack) -> None:
-    """Blocks until Ctrl-C or SIGTERM, or until a component dies (then says which)."""
+    """Announces the stack in stack.json, then blocks until Ctrl-C or SIGTERM, or until a
+    component dies (then says which)."""
     stopping = False
 
     def request_stop(*_: object) -> None:
@@ -75,6 +75,8 @@ def wait_for_exit(stack: DevStack) -> None:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    # Written last, with the handlers in place: its presence tells scripts the stack is ready.
+    stack.write_stack_json()
     while not stopping:
         for name, component in stack.components.items():
             if component.process.poll() is not None:

@@ -108,16 +108,9 @@ class DevStack:
         return path.read_text().strip()
 
     def migrate(self) -> None:
-        self._run_cli(["migrate"], "migrations")
+        from kernel.migrations import upgrade_all
 
-    def _run_cli(self, args: list[str], what: str) -> None:
-        log_path = self.data_dir / "logs" / f"{what}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        with log_path.open("ab") as out:
-            done = subprocess.run([sys.executable, "-m", "turnout.cli", *args], env=self.settings_env(),
-                                  stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise SettingsError(f"{what} failed; see {log_path}:\n{_tail(log_path)}")
+        upgrade_all(self.engine_urls["postgres"])
 
     def start_component(self, name: str) -> Component:
         log_path = self.data_dir / "logs" / f"{name}.log"
@@ -183,9 +176,15 @@ class DevStack:
         return path
 
     def stop(self) -> None:
-        """Stops every child it started: Turnout processes first, then the engines."""
-        for name in reversed(list(self.components)):
-            self.stop_component(name)
+        """Stops every child it started: Turnout processes first (signalled together, so their
+        grace periods overlap), then the engines."""
+        components = list(self.components.values())
+        self.components.clear()
+        for component in components:
+            if component.process.poll() is None:
+                component.process.send_signal(15)
+        for component in components:
+            stop_process(component.process)
         for engine in reversed(list(self.engines.values())):
             engine.stop()
         self.engines.clear()

@@ -4,6 +4,7 @@ end, prints a line per component, stops everything and exits 0."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -53,3 +54,41 @@ def test_dev_refuses_a_taken_gateway_port_in_one_line(tmp_path):
     assert result.stderr.strip().splitlines() == [
         f"turnout: TURNOUT_GATEWAY_PORT: port {port} on 127.0.0.1 is already in use"
     ]
+
+
+def _boot_dev(data_dir) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TURNOUT_")}
+    env["TURNOUT_GATEWAY_PORT"] = "0"
+    process = subprocess.Popen([sys.executable, "-m", "turnout.cli", "dev", "--no-durable", "--data-dir", str(data_dir)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    from kernel.devstack.processes import wait_until
+
+    wait_until(lambda: (data_dir / "stack.json").exists() or process.poll() is not None, timeout=120,
+               what="turnout dev ready")
+    assert process.poll() is None, f"turnout dev exited with {process.returncode}"
+    return process
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    return psutil.Process(pid).children(recursive=True)
+
+
+def test_ctrl_c_stops_every_child(tmp_path):
+    process = _boot_dev(tmp_path / "dev")
+    children = _descendants(process.pid)
+    names = " ".join(" ".join(c.cmdline()) for c in children)
+    for expected in ("postgres", "redis-server", "tansu", "serve gateway", "serve projector", "serve event-relay"):
+        assert expected in names, f"{expected} is not running under turnout dev"
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 0
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], f"left running after Ctrl-C: {alive}"
+
+
+def test_a_killed_dev_process_leaves_nothing_running(tmp_path):
+    process = _boot_dev(tmp_path / "dev")
+    children = _descendants(process.pid)
+    process.kill()
+    process.wait(10)
+    _, alive = psutil.wait_procs(children, timeout=20)
+    assert alive == [], f"left running after SIGKILL of turnout dev: {alive}"

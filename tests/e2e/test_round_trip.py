@@ -7,6 +7,7 @@ REST, all real processes on the real engines.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 import uuid
 
@@ -87,3 +88,20 @@ async def test_killing_relay_and_projector_mid_stream_loses_and_duplicates_nothi
     assert all(v["projected_version"] == 1 for v in views)
     counted, distinct = _exactly_once(stack)
     assert counted == distinct, "an envelope was applied more than once"
+
+
+async def test_sigterm_stops_a_service_cleanly_and_the_gateway_recovers(api, stack):
+    process = stack.components["event-service"].process
+    process.send_signal(signal.SIGTERM)
+    assert await asyncio.to_thread(process.wait, 30) == 0, "SIGTERM must drain and exit cleanly"
+    down = await api.get("/v1/venues")
+    assert down.status_code == 503
+    assert down.headers["content-type"].startswith("application/problem+json")
+    assert down.json()["code"] == "backend_unavailable"
+    assert "retry-after" in down.headers
+    stack.start_component("event-service")
+    stack.wait_ready(("event-service",))
+    deadline = time.monotonic() + 30
+    while (answer := await api.get("/v1/venues")).status_code != 200:
+        assert time.monotonic() < deadline, f"the gateway did not recover: {answer.status_code} {answer.text}"
+        await asyncio.sleep(0.2)
