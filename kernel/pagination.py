@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from kernel.errors import InvalidArgument
+
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -37,3 +40,20 @@ def decode_token(token: str) -> list[Any] | None:
     if not isinstance(position, list):
         raise InvalidArgument.single("page_token", "is not a token this service issued")
     return position
+
+
+def keyset_after(token: str, width: int = 2) -> tuple[str, ...] | None:
+    """The keyset position a page token encodes, checked to have `width` parts."""
+    position = decode_token(token)
+    if position is None:
+        return None
+    if len(position) != width:
+        raise InvalidArgument.single("page_token", "is not a token this service issued")
+    return tuple(str(part) for part in position)
+
+
+def page_of(rows: list[T], limit: int, position_of: Callable[[T], list[Any]]) -> tuple[list[T], str]:
+    """Cuts `limit + 1` fetched rows to a page and the token of the next one ("" when last)."""
+    page = rows[:limit]
+    token = encode_token(position_of(page[-1])) if len(rows) > limit else ""
+    return page, token

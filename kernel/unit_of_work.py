@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import singledispatch
 from datetime import UTC, datetime
 from typing import Any, Callable, Protocol
 
@@ -38,6 +39,17 @@ class OutboxMessage:
 
 class EventMapper(Protocol):
     def __call__(self, event: Any) -> OutboxMessage: ...
+
+
+def event_mapper() -> Any:
+    """A single-dispatch function that services extend with `@to_message.register` per event
+    type; an event nobody mapped fails the commit loudly instead of vanishing."""
+
+    @singledispatch
+    def to_message(event: object) -> OutboxMessage:
+        raise TypeError(f"no outbox mapping for {type(event).__name__}")
+
+    return to_message
 
 
 def build_envelope(message: OutboxMessage, *, occurred_at: datetime | None = None) -> envelope_pb2.Envelope:

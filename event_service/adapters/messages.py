@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from functools import singledispatch
-
 from event_service.api.convert import venue_to_proto
 from event_service.domain.venues import VenueCreated
 from kernel import topics
-from kernel.unit_of_work import OutboxMessage
+from kernel.unit_of_work import OutboxMessage, event_mapper
 from turnout.event.v1 import catalog_events_pb2
 
 
-@singledispatch
-def to_message(event: object) -> OutboxMessage:
-    raise TypeError(f"no outbox mapping for {type(event).__name__}")
+to_message = event_mapper()
 
 
 @to_message.register

@@ -52,10 +52,7 @@ async def get_venue(venue_id: str, uow_factory: UnitOfWorkFactory) -> Venue:
 
 async def list_venues(page_size: int, page_token: str, uow_factory: UnitOfWorkFactory) -> VenuePage:
     limit = pagination.page_size(page_size)
-    position = pagination.decode_token(page_token)
-    after = (str(position[0]), str(position[1])) if position and len(position) == 2 else None
+    after = pagination.keyset_after(page_token)
     async with uow_factory() as uow:
         rows = await venue_repository.list_page(uow.connection, after=after, limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
-    token = pagination.encode_token([page[-1].name_key, page[-1].id]) if more else ""
-    return VenuePage(page, token)
+    return VenuePage(*pagination.page_of(rows, limit, lambda v: [v.name_key, v.id]))

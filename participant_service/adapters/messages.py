@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from functools import singledispatch
-
 from kernel import topics
-from kernel.unit_of_work import OutboxMessage
+from kernel.unit_of_work import OutboxMessage, event_mapper
 from participant_service.api.convert import participant_to_proto
 from participant_service.domain.participants import ParticipantCreated
 from turnout.participant.v1 import participant_events_pb2
 
 
-@singledispatch
-def to_message(event: object) -> OutboxMessage:
-    raise TypeError(f"no outbox mapping for {type(event).__name__}")
+to_message = event_mapper()
 
 
 @to_message.register

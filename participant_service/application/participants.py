@@ -63,10 +63,7 @@ async def get_participant(participant_id: str, uow_factory: UnitOfWorkFactory) -
 
 async def list_participants(page_size: int, page_token: str, uow_factory: UnitOfWorkFactory) -> ParticipantPage:
     limit = pagination.page_size(page_size)
-    position = pagination.decode_token(page_token)
-    after = (str(position[0]), str(position[1])) if position and len(position) == 2 else None
+    after = pagination.keyset_after(page_token)
     async with uow_factory() as uow:
         rows = await participant_repository.list_page(uow.connection, after=after, limit=limit + 1)
-    page, more = rows[:limit], len(rows) > limit
-    token = pagination.encode_token([page[-1].created_at.isoformat(), page[-1].id]) if more else ""
-    return ParticipantPage(page, token)
+    return ParticipantPage(*pagination.page_of(rows, limit, lambda p: [p.created_at.isoformat(), p.id]))
