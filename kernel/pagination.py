@@ -47,9 +47,11 @@ def keyset_after(token: str, width: int = 2) -> tuple[str, ...] | None:
     position = decode_token(token)
     if position is None:
         return None
-    if len(position) != width:
+    after = tuple(str(part) for part in position)
+    # PostgreSQL text cannot hold NUL: such a part would fail the query instead of the token.
+    if len(after) != width or any("\x00" in part for part in after):
         raise InvalidArgument.single("page_token", "is not a token this service issued")
-    return tuple(str(part) for part in position)
+    return after
 
 
 def page_of(rows: list[T], limit: int, position_of: Callable[[T], list[Any]]) -> tuple[list[T], str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from kernel import pagination
-from kernel.errors import NotFound
+from kernel.errors import InvalidArgument, NotFound
 from kernel.idempotency import execute_once
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from participant_service.adapters import participant_repository
@@ -64,6 +64,12 @@ async def get_participant(participant_id: str, uow_factory: UnitOfWorkFactory) -
 async def list_participants(page_size: int, page_token: str, uow_factory: UnitOfWorkFactory) -> ParticipantPage:
     limit = pagination.page_size(page_size)
     after = pagination.keyset_after(page_token)
+    if after is not None:
+        # The database casts the position to a timestamp: a forged one must be refused here.
+        try:
+            after = (datetime.fromisoformat(after[0]).astimezone(UTC).isoformat(), after[1])
+        except (ValueError, OverflowError):
+            raise InvalidArgument.single("page_token", "is not a token this service issued") from None
     async with uow_factory() as uow:
         rows = await participant_repository.list_page(uow.connection, after=after, limit=limit + 1)
     return ParticipantPage(*pagination.page_of(rows, limit, lambda p: [p.created_at.isoformat(), p.id]))

@@ -8,29 +8,13 @@ import uuid
 import grpc
 import pytest
 import sqlalchemy as sa
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from event_service.adapters.tables import outbox, venues
+from grpc_details import details
+from kernel.pagination import encode_token
 from turnout.event.v1 import event_service_pb2, venue_pb2
 
 pytestmark = pytest.mark.integration
-
-
-def _details(error: grpc.aio.AioRpcError) -> tuple[str, dict[str, str]]:
-    """(ErrorInfo.reason, {field: description}) of a failed call."""
-    status = rpc_status.from_call(error)
-    reason, fields = "", {}
-    for detail in status.details:
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            reason = info.reason
-        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields = {v.field: v.description for v in bad.field_violations}
-    return reason, fields
 
 
 def _create(name: str, request_id: str = "", address: str = "") -> event_service_pb2.CreateVenueRequest:
@@ -99,7 +83,7 @@ async def test_request_id_reused_with_another_body_is_refused(event_stub, unique
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await event_stub.CreateVenue(_create(f"Second {unique}", request_id))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert _details(refused.value) == ("REQUEST_ID_REUSED", {"request_id": "was already used for a different request"})
+    assert details(refused.value) == ("REQUEST_ID_REUSED", {"request_id": "was already used for a different request"})
 
 
 async def test_duplicate_name_is_already_exists_case_insensitively(event_stub, event_deps, unique):
@@ -108,21 +92,21 @@ async def test_duplicate_name_is_already_exists_case_insensitively(event_stub, e
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await event_stub.CreateVenue(_create(f"  гиляровского   {unique.upper()} ".replace(unique.upper(), unique)))
     assert refused.value.code() == grpc.StatusCode.ALREADY_EXISTS
-    assert _details(refused.value)[0] == "ALREADY_EXISTS"
+    assert details(refused.value)[0] == "ALREADY_EXISTS"
     assert await _outbox_count(event_deps) == before
 
 
 @pytest.mark.parametrize(
     ("name", "address", "field"),
     [("", "", "venue.display_name"), ("   ", "", "venue.display_name"), ("x" * 10_000, "", "venue.display_name"),
-     ("ok", "a" * 501, "venue.address")],
+     ("ok", "a" * 501, "venue.address"), ("Яс\x00ная", "", "venue.display_name"), ("ok", "ул.\x00", "venue.address")],
 )
 async def test_invalid_venue_names_the_field_and_writes_nothing(event_stub, event_deps, name, address, field):
     before = await _outbox_count(event_deps)
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await event_stub.CreateVenue(_create(name, address=address))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    reason, fields = _details(refused.value)
+    reason, fields = details(refused.value)
     assert reason == "VALIDATION_FAILED"
     assert field in fields
     assert await _outbox_count(event_deps) == before
@@ -135,12 +119,16 @@ async def test_get_unknown_and_malformed_names(event_stub):
     with pytest.raises(grpc.aio.AioRpcError) as malformed:
         await event_stub.GetVenue(event_service_pb2.GetVenueRequest(name="rooms/1"))
     assert malformed.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert "name" in _details(malformed.value)[1]
+    assert "name" in details(malformed.value)[1]
 
 
-@pytest.mark.parametrize(("size", "token", "field"), [(-1, "", "page_size"), (10, "%%%not-a-token", "page_token")])
+@pytest.mark.parametrize(
+    ("size", "token", "field"),
+    [(-1, "", "page_size"), (10, "%%%not-a-token", "page_token"), (10, encode_token(["ясная"]), "page_token"),
+     (10, encode_token(["\x00", "x"]), "page_token")],
+)
 async def test_bad_paging_names_the_field(event_stub, size, token, field):
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await event_stub.ListVenues(event_service_pb2.ListVenuesRequest(page_size=size, page_token=token))
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    assert field in _details(refused.value)[1]
+    assert field in details(refused.value)[1]
