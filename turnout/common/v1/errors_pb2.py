@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eturnout/common/v1/errors.proto\x12\x11turnout.common.v1*\xe9\x01\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1e\x45RROR_REASON_VALIDATION_FAILED\x10\x01\x12\x1a\n\x16\x45RROR_REASON_NOT_FOUND\x10\x02\x12\x1f\n\x1b\x45RROR_REASON_ALREADY_EXISTS\x10\x03\x12\"\n\x1e\x45RROR_REASON_REQUEST_ID_REUSED\x10\x04\x12\x1c\n\x18\x45RROR_REASON_UNAVAILABLE\x10\x05\x12\x19\n\x15\x45RROR_REASON_INTERNAL\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eturnout/common/v1/errors.proto\x12\x11turnout.common.v1*\xe1\x05\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\"\n\x1e\x45RROR_REASON_VALIDATION_FAILED\x10\x01\x12\x1a\n\x16\x45RROR_REASON_NOT_FOUND\x10\x02\x12\x1f\n\x1b\x45RROR_REASON_ALREADY_EXISTS\x10\x03\x12\"\n\x1e\x45RROR_REASON_REQUEST_ID_REUSED\x10\x04\x12\x1c\n\x18\x45RROR_REASON_UNAVAILABLE\x10\x05\x12\x19\n\x15\x45RROR_REASON_INTERNAL\x10\x06\x12\x19\n\x15\x45RROR_REASON_SOLD_OUT\x10\x07\x12\x1b\n\x17\x45RROR_REASON_EVENT_FULL\x10\x08\x12\x1a\n\x16\x45RROR_REASON_POOL_FULL\x10\t\x12#\n\x1f\x45RROR_REASON_ALREADY_REGISTERED\x10\n\x12&\n\"ERROR_REASON_LIMIT_PER_PARTICIPANT\x10\x0b\x12\'\n#ERROR_REASON_OUTSIDE_BOOKING_WINDOW\x10\x0c\x12 \n\x1c\x45RROR_REASON_SESSION_STARTED\x10\r\x12\x1f\n\x1b\x45RROR_REASON_EVENT_ARCHIVED\x10\x0e\x12 \n\x1c\x45RROR_REASON_HOLD_NOT_ACTIVE\x10\x0f\x12-\n)ERROR_REASON_CAPACITY_BELOW_REGISTRATIONS\x10\x10\x12*\n&ERROR_REASON_SESSION_HAS_REGISTRATIONS\x10\x11\x12(\n$ERROR_REASON_EVENT_HAS_REGISTRATIONS\x10\x12\x12&\n\"ERROR_REASON_CONFIRMATION_REQUIRED\x10\x13\x12\x1a\n\x16\x45RROR_REASON_FORBIDDEN\x10\x14\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,5 +32,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.common.v1.errors_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ERRORREASON']._serialized_start=54
-  _globals['_ERRORREASON']._serialized_end=287
+  _globals['_ERRORREASON']._serialized_end=791
 # @@protoc_insertion_point(module_scope)

@@ -22,16 +22,22 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from turnout.event.v1 import event_pb2 as turnout_dot_event_dot_v1_dot_event__pb2
+from turnout.event.v1 import session_pb2 as turnout_dot_event_dot_v1_dot_session__pb2
 from turnout.event.v1 import venue_pb2 as turnout_dot_event_dot_v1_dot_venue__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%turnout/event/v1/catalog_events.proto\x12\x10turnout.event.v1\x1a\x1cturnout/event/v1/venue.proto\"6\n\x0cVenueCreated\x12&\n\x05venue\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Venueb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%turnout/event/v1/catalog_events.proto\x12\x10turnout.event.v1\x1a\x1cturnout/event/v1/event.proto\x1a\x1eturnout/event/v1/session.proto\x1a\x1cturnout/event/v1/venue.proto\"6\n\x0cVenueCreated\x12&\n\x05venue\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Venue\"6\n\x0c\x45ventCreated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\"p\n\x10SessionScheduled\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12\x30\n\noccurrence\x18\x02 \x01(\x0b\x32\x1c.turnout.event.v1.Occurrenceb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.event.v1.catalog_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VENUECREATED']._serialized_start=89
-  _globals['_VENUECREATED']._serialized_end=143
+  _globals['_VENUECREATED']._serialized_start=151
+  _globals['_VENUECREATED']._serialized_end=205
+  _globals['_EVENTCREATED']._serialized_start=207
+  _globals['_EVENTCREATED']._serialized_end=261
+  _globals['_SESSIONSCHEDULED']._serialized_start=263
+  _globals['_SESSIONSCHEDULED']._serialized_end=375
 # @@protoc_insertion_point(module_scope)

@@ -3,7 +3,10 @@
 import grpc
 import warnings
 
+from turnout.event.v1 import event_pb2 as turnout_dot_event_dot_v1_dot_event__pb2
 from turnout.event.v1 import event_service_pb2 as turnout_dot_event_dot_v1_dot_event__service__pb2
+from turnout.event.v1 import seat_pb2 as turnout_dot_event_dot_v1_dot_seat__pb2
+from turnout.event.v1 import session_pb2 as turnout_dot_event_dot_v1_dot_session__pb2
 from turnout.event.v1 import venue_pb2 as turnout_dot_event_dot_v1_dot_venue__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -51,6 +54,61 @@ class EventServiceStub:
                 request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListVenuesRequest.SerializeToString,
                 response_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListVenuesResponse.FromString,
                 _registered_method=True)
+        self.ListServices = channel.unary_unary(
+                '/turnout.event.v1.EventService/ListServices',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListServicesRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListServicesResponse.FromString,
+                _registered_method=True)
+        self.CreateEvent = channel.unary_unary(
+                '/turnout.event.v1.EventService/CreateEvent',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.CreateEventRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+                _registered_method=True)
+        self.GetEvent = channel.unary_unary(
+                '/turnout.event.v1.EventService/GetEvent',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetEventRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+                _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/turnout.event.v1.EventService/ListEvents',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
+        self.GetSession = channel.unary_unary(
+                '/turnout.event.v1.EventService/GetSession',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetSessionRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_session__pb2.Session.FromString,
+                _registered_method=True)
+        self.ListSessions = channel.unary_unary(
+                '/turnout.event.v1.EventService/ListSessions',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.HoldSeat = channel.unary_unary(
+                '/turnout.event.v1.EventService/HoldSeat',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.HoldSeatRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+                _registered_method=True)
+        self.BookSeat = channel.unary_unary(
+                '/turnout.event.v1.EventService/BookSeat',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.BookSeatRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+                _registered_method=True)
+        self.ConfirmSeat = channel.unary_unary(
+                '/turnout.event.v1.EventService/ConfirmSeat',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ConfirmSeatRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+                _registered_method=True)
+        self.ReleaseSeat = channel.unary_unary(
+                '/turnout.event.v1.EventService/ReleaseSeat',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ReleaseSeatRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+                _registered_method=True)
+        self.GetSeat = channel.unary_unary(
+                '/turnout.event.v1.EventService/GetSeat',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetSeatRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+                _registered_method=True)
 
 
 class EventServiceServicer:
@@ -78,6 +136,84 @@ class EventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListServices(self, request, context):
+        """Lists the service catalog.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateEvent(self, request, context):
+        """Creates an event with its session templates, pools and rules, and materialises its
+        occurrences and sessions far enough ahead to cover every booking window.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEvent(self, request, context):
+        """Gets one event.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEvents(self, request, context):
+        """Lists events with filters, and how many are active and archived.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSession(self, request, context):
+        """Gets one dated session with its counts.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSessions(self, request, context):
+        """Lists dated sessions with their counts, ordered by start time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HoldSeat(self, request, context):
+        """Holds a seat until `ttl` passes; every capacity and rule is checked in one transaction.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BookSeat(self, request, context):
+        """Holds and confirms a seat in one call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfirmSeat(self, request, context):
+        """Confirms a held seat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReleaseSeat(self, request, context):
+        """Releases a held or confirmed seat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSeat(self, request, context):
+        """Gets one seat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +231,61 @@ def add_EventServiceServicer_to_server(servicer, server):
                     servicer.ListVenues,
                     request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListVenuesRequest.FromString,
                     response_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListVenuesResponse.SerializeToString,
+            ),
+            'ListServices': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServices,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListServicesRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListServicesResponse.SerializeToString,
+            ),
+            'CreateEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateEvent,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.CreateEventRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.SerializeToString,
+            ),
+            'GetEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEvent,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetEventRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'GetSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSession,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetSessionRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_session__pb2.Session.SerializeToString,
+            ),
+            'ListSessions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSessions,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'HoldSeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.HoldSeat,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.HoldSeatRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.SerializeToString,
+            ),
+            'BookSeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.BookSeat,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.BookSeatRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.SerializeToString,
+            ),
+            'ConfirmSeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfirmSeat,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ConfirmSeatRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.SerializeToString,
+            ),
+            'ReleaseSeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReleaseSeat,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ReleaseSeatRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.SerializeToString,
+            ),
+            'GetSeat': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSeat,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetSeatRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -179,6 +370,303 @@ class EventService:
             '/turnout.event.v1.EventService/ListVenues',
             turnout_dot_event_dot_v1_dot_event__service__pb2.ListVenuesRequest.SerializeToString,
             turnout_dot_event_dot_v1_dot_event__service__pb2.ListVenuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListServices(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/ListServices',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ListServicesRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ListServicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/CreateEvent',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.CreateEventRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/GetEvent',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.GetEventRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/ListEvents',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/GetSession',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.GetSessionRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_session__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSessions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/ListSessions',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HoldSeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/HoldSeat',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.HoldSeatRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BookSeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/BookSeat',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.BookSeatRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfirmSeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/ConfirmSeat',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ConfirmSeatRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReleaseSeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/ReleaseSeat',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ReleaseSeatRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSeat(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/GetSeat',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.GetSeatRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,7 @@
+"""EventService catalog methods."""
+
+from __future__ import annotations
+
+
+class CatalogMethods:
+    pass

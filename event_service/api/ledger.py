@@ -1,0 +1,7 @@
+"""EventService ledger methods."""
+
+from __future__ import annotations
+
+
+class LedgerMethods:
+    pass
