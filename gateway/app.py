@@ -16,8 +16,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import problems
 from gateway.backends import Backends
-from gateway.routes import operations, participants, venues
+from gateway.routes import events, operations, participants, seats, services, sessions, venues
 from gateway.security import authenticated
+from kernel import context
 from kernel.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ logger = logging.getLogger(__name__)
 # Every `/v1` resource router; each is included with bearer authentication. They carry
 # their full path prefix themselves: FastAPI (>= 0.137) reports the route of a nested
 # router without its parents' prefixes, which would make the metrics' route label lie.
-V1_ROUTERS = (venues.router, participants.router)
+V1_ROUTERS = (venues.router, services.router, events.router, sessions.router, seats.router, participants.router)
 
 REQUESTS = Counter(
     "turnout_gateway_requests_total",
@@ -69,6 +70,8 @@ class RequestContextMiddleware:
             return
         request_id = _incoming_request_id(scope) or str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
+        # Every log line of this request carries its id (kernel.logs reads the context).
+        context_token = context.bind(context.RequestContext(request_id=request_id))
         status = 500
         response_started = False
         started = time.perf_counter()
@@ -84,7 +87,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             logger.exception(
-                "unhandled error answering %s %s", scope["method"], scope["path"], extra={"request_id": request_id}
+                "unhandled error answering %s %s", scope["method"], getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
             )
             if response_started:
                 raise
@@ -93,8 +96,13 @@ class RequestContextMiddleware:
         finally:
             route = getattr(scope.get("route"), "path", UNMATCHED_ROUTE)
             labels = (scope["method"], route, str(status))
+            elapsed = time.perf_counter() - started
             REQUESTS.labels(*labels).inc()
-            LATENCY.labels(*labels).observe(time.perf_counter() - started)
+            LATENCY.labels(*labels).observe(elapsed)
+            # The route template, never the raw path: ids in paths stay out of the logs.
+            logger.info("http", extra={"fields": {"method": scope["method"], "route": route, "status": status,
+                                                  "ms": round(elapsed * 1000, 2)}})
+            context.reset(context_token)
 
 
 def create_app(settings: Settings) -> FastAPI:

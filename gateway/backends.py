@@ -88,7 +88,7 @@ class Backend(Generic[StubT]):
         request: Any,
         *,
         context: CallContext,
-        fields: Mapping[str, str] | None = None,
+        fields: problems.FieldNames | None = None,
     ) -> ResponseT:
         """Calls through the breaker; failures come out as `problems.Problem`."""
         try:
@@ -151,7 +151,7 @@ class BackendClient(Generic[StubT]):
         return self._backend.stub
 
     async def call(
-        self, method: RpcMethod[ResponseT], request: Any, *, fields: Mapping[str, str] | None = None
+        self, method: RpcMethod[ResponseT], request: Any, *, fields: problems.FieldNames | None = None
     ) -> ResponseT:
         return await self._backend.call(method, request, context=self._context, fields=fields)
 

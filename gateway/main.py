@@ -9,6 +9,7 @@ import socket
 import uvicorn
 
 from gateway.app import create_app
+from kernel import logs
 from kernel.settings import Settings, SettingsError, load_settings
 
 
@@ -35,6 +36,7 @@ def serve(settings: Settings) -> None:
     """Serves until SIGINT/SIGTERM; uvicorn then stops accepting, lets in-flight requests
     finish within the shutdown grace, and runs the lifespan shutdown (closing channels)."""
     settings.require_auth_secret()
+    logs.configure("gateway", settings.log_level, settings.log_format)
     sock = _bind(settings.host, settings.gateway_port)
     config = uvicorn.Config(
         create_app(settings),
@@ -43,6 +45,9 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # type: ignore[arg-type]
         # The gateway's own middleware owns X-Request-ID and access metrics.
         server_header=False,
+        # Our JSON lines (kernel.logs) instead of uvicorn's; the middleware logs each request.
+        log_config=None,
+        access_log=False,
     )
     # uvicorn announces its address only when it binds the socket itself.
     host, port = sock.getsockname()[:2]

@@ -8,7 +8,7 @@ branch on `code` and an operator can find the logs of that request.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
@@ -120,9 +120,13 @@ def _rich_status(exc: grpc.aio.AioRpcError):  # type: ignore[no-untyped-def]
         return None
 
 
-def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: Mapping[str, str] | None = None) -> Problem:
+FieldNames = Mapping[str, str] | Callable[[str], str]
+
+
+def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: FieldNames | None = None) -> Problem:
     """Translates a failed backend call. `fields` maps proto field paths of BadRequest
-    violations (`venue.display_name`) to the REST names the client sent (`name`)."""
+    violations (`venue.display_name`) to the REST names the client sent (`name`): a table,
+    or a function for nested paths (`event.sessions[2].service` -> `sessions[2].service_id`)."""
     code = exc.code()
     if code in _UNAVAILABLE_CODES:
         # Always the same code, whatever reason the backend gave, so clients need one rule
@@ -146,9 +150,8 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: Mapping[s
         elif any_detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad_request = error_details_pb2.BadRequest()
             any_detail.Unpack(bad_request)
-            names = fields or {}
             problem.errors.extend(
-                FieldError(names.get(v.field, v.field), v.description) for v in bad_request.field_violations
+                FieldError(_rest_field(fields, v.field), v.description) for v in bad_request.field_violations
             )
         elif any_detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
             retry = error_details_pb2.RetryInfo()
@@ -156,6 +159,14 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: Mapping[s
             delay = retry.retry_delay.seconds + retry.retry_delay.nanos / 1e9
             problem.headers["Retry-After"] = str(max(1, math.ceil(delay)))
     return problem
+
+
+def _rest_field(fields: FieldNames | None, path: str) -> str:
+    if fields is None:
+        return path
+    if callable(fields):
+        return fields(path)
+    return fields.get(path, path)
 
 
 # --- handlers ----------------------------------------------------------------------------

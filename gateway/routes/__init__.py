@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Header, Query
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -58,3 +58,29 @@ def to_datetime(ts: Timestamp) -> datetime | None:
     if not ts.seconds and not ts.nanos:
         return None
     return ts.ToDatetime(tzinfo=UTC)
+
+
+def enum_to_rest(enum_type: Any, value: int) -> str:
+    """`EVENT_KIND_ONE_OFF` -> `one_off`: REST speaks the value without the enum's prefix."""
+    try:
+        name = enum_type.Name(value)
+    except ValueError:  # a value newer than this gateway's generated code
+        return "unspecified"
+    return name.removeprefix(_enum_prefix(enum_type)).lower()
+
+
+def enum_from_rest(enum_type: Any, value: str) -> int:
+    return enum_type.Value(_enum_prefix(enum_type) + value.upper())
+
+
+def _enum_prefix(enum_type: Any) -> str:
+    # buf's ENUM_VALUE_PREFIX: every value starts with the enum name in UPPER_SNAKE.
+    return enum_type.DESCRIPTOR.values[0].name.removesuffix("UNSPECIFIED")
+
+
+def from_datetime(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(value if value.tzinfo else value.replace(tzinfo=UTC))
+    return ts

@@ -13,6 +13,8 @@ from gateway.routes import (
     IdempotencyKey,
     PageSize,
     PageToken,
+    enum_from_rest,
+    enum_to_rest,
     idempotency_request_id,
     resource_id,
     resource_name,
@@ -31,8 +33,6 @@ PARTICIPANT_FIELDS = {
     "page_size": "page_size",
     "page_token": "page_token",
 }
-
-_KIND_PREFIX = "PARTICIPANT_KIND_"
 
 
 class ParticipantIn(BaseModel):
@@ -57,20 +57,13 @@ class ParticipantList(BaseModel):
     next_page_token: str | None
 
 
-def _kind_name(kind: int) -> str:
-    try:
-        return participant_pb2.ParticipantKind.Name(kind).removeprefix(_KIND_PREFIX).lower()
-    except ValueError:  # a value newer than this gateway's generated code
-        return "unspecified"
-
-
 def _participant_out(p: participant_pb2.Participant) -> ParticipantOut:
     return ParticipantOut(
         id=resource_id(p.name, "participants"),
         card_number=p.card_number,
         first_name=p.first_name,
         last_name=p.last_name,
-        kind=_kind_name(p.kind),
+        kind=enum_to_rest(participant_pb2.ParticipantKind, p.kind),
         created_at=to_datetime(p.create_time),
     )
 
@@ -89,7 +82,7 @@ async def create_participant(
         participant=participant_pb2.Participant(
             first_name=body.first_name,
             last_name=body.last_name,
-            kind=participant_pb2.ParticipantKind.Value(_KIND_PREFIX + body.kind.upper()),
+            kind=enum_from_rest(participant_pb2.ParticipantKind, body.kind),
         ),
         request_id=idempotency_request_id(idempotency_key),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+import httpx
 import pytest
 
 from event_service.api.servicer import EventServicer
@@ -30,18 +31,23 @@ async def participant_deps(settings: Settings):
 
 
 @pytest.fixture(scope="session")
-async def event_stub(event_deps):
+async def event_server(event_deps):
     servicer = EventServicer(event_deps.uow_factory)
     server = create_server("127.0.0.1", 0, [lambda s: event_service_pb2_grpc.add_EventServiceServicer_to_server(servicer, s)],
                            ["turnout.event.v1.EventService"])
     await server.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-        yield event_service_pb2_grpc.EventServiceStub(channel)
+    yield server
     await server.stop(0)
 
 
 @pytest.fixture(scope="session")
-async def participant_stub(participant_deps):
+async def event_stub(event_server):
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{event_server.port}") as channel:
+        yield event_service_pb2_grpc.EventServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+async def participant_server(participant_deps):
     servicer = ParticipantServicer(participant_deps.uow_factory)
     server = create_server(
         "127.0.0.1", 0,
@@ -49,6 +55,32 @@ async def participant_stub(participant_deps):
         ["turnout.participant.v1.ParticipantService"],
     )
     await server.start()
-    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
-        yield participant_service_pb2_grpc.ParticipantServiceStub(channel)
+    yield server
     await server.stop(0)
+
+
+@pytest.fixture(scope="session")
+async def participant_stub(participant_server):
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{participant_server.port}") as channel:
+        yield participant_service_pb2_grpc.ParticipantServiceStub(channel)
+
+
+@pytest.fixture(scope="session")
+async def rest(settings: Settings, event_server, participant_server):
+    """An httpx client on the gateway app in-process, in front of the in-process servers;
+    requests carry an admin token unless a test passes its own Authorization header."""
+    from gateway.app import create_app
+    from kernel.auth import issue_token
+
+    gateway_settings = settings.model_copy(update={
+        "event_service_target": f"127.0.0.1:{event_server.port}",
+        "participant_service_target": f"127.0.0.1:{participant_server.port}",
+        "reporting_service_target": "127.0.0.1:1",
+    })
+    app = create_app(gateway_settings)
+    token = issue_token(settings.auth_secret, sub="rest-admin", roles=["admin"])
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway",
+                                     headers={"Authorization": f"Bearer {token}"}) as client:
+            yield client

@@ -1,0 +1,252 @@
+"""`/v1/events`: events with their session templates, recurrence, pools and rules."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
+
+from gateway.backends import EventBackend
+from gateway.routes import (
+    IdempotencyKey,
+    PageSize,
+    PageToken,
+    enum_from_rest,
+    enum_to_rest,
+    idempotency_request_id,
+    resource_id,
+    resource_name,
+    to_datetime,
+)
+from gateway.security import require_roles
+from turnout.event.v1 import event_pb2, event_service_pb2, venue_pb2
+
+router = APIRouter(prefix="/v1/events", tags=["events"])
+
+_SEGMENT_NAMES = {"venue": "venue_id", "service": "service_id", "display_name": "name"}
+
+
+def event_field(path: str) -> str:
+    """`event.sessions[2].service` -> `sessions[2].service_id`: the names of the REST body."""
+    path = path.removeprefix("event.")
+    return ".".join(
+        re.sub(r"^[a-z_]+", lambda m: _SEGMENT_NAMES.get(m.group(0), m.group(0)), segment)
+        for segment in path.split(".")
+    )
+
+
+class RecurrenceIn(BaseModel):
+    frequency: Literal["daily", "weekly", "monthly"]
+    interval: int = Field(default=1, ge=-(2**31), le=2**31 - 1)
+    until_date: date | None = None
+    count: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
+
+
+class SessionTemplateIn(BaseModel):
+    key: str = Field(default="", max_length=100)
+    service_id: str = Field(max_length=200)
+    start_time: str = Field(max_length=10, description="Local time HH:MM")
+    duration_minutes: int = Field(default=0, ge=-(2**31), le=2**31 - 1, description="0: the service's default")
+    capacity: int = Field(default=0, ge=-(2**31), le=2**31 - 1, description="0: the service's default")
+    booking_window_days: int = Field(default=0, ge=-(2**31), le=2**31 - 1, description="0: the service's default")
+
+
+class PoolIn(BaseModel):
+    name: str = Field(max_length=200)
+    limit: int = Field(ge=-(2**31), le=2**31 - 1)
+    session_keys: list[str] = Field(max_length=1000)
+
+
+class NewVenueIn(BaseModel):
+    name: str = Field(max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+
+
+class EventIn(BaseModel):
+    title: str = Field(max_length=20_000)
+    venue_id: str | None = Field(default=None, max_length=200)
+    new_venue: NewVenueIn | None = None
+    capacity: int = Field(ge=-(2**31), le=2**31 - 1)
+    kind: Literal["one_off", "recurring"]
+    first_date: date
+    recurrence: RecurrenceIn | None = None
+    sessions: list[SessionTemplateIn] = Field(max_length=1000)
+    pools: list[PoolIn] = Field(default_factory=list, max_length=1000)
+    max_sessions_per_participant: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
+    time_zone: str = Field(default="", max_length=100)
+
+
+class RecurrenceOut(BaseModel):
+    frequency: str
+    interval: int
+    until_date: date | None
+    count: int | None
+
+
+class SessionTemplateOut(BaseModel):
+    key: str
+    service_id: str
+    start_time: str
+    duration_minutes: int
+    capacity: int
+    booking_window_days: int
+
+
+class PoolOut(BaseModel):
+    name: str
+    limit: int
+    session_keys: list[str]
+
+
+class EventOut(BaseModel):
+    id: str
+    title: str
+    venue_id: str
+    venue_name: str
+    capacity: int
+    kind: str
+    status: str
+    first_date: date | None
+    recurrence: RecurrenceOut | None
+    schedule: str
+    sessions: list[SessionTemplateOut]
+    pools: list[PoolOut]
+    max_sessions_per_participant: int | None
+    time_zone: str
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class EventList(BaseModel):
+    events: list[EventOut]
+    next_page_token: str | None
+    active_count: int
+    archived_count: int
+
+
+def _event_proto(body: EventIn) -> event_pb2.Event:
+    event = event_pb2.Event(
+        title=body.title,
+        venue=resource_name("venues", body.venue_id) if body.venue_id else "",
+        capacity=body.capacity,
+        kind=enum_from_rest(event_pb2.EventKind, body.kind),
+        first_date=body.first_date.isoformat(),
+        max_sessions_per_participant=body.max_sessions_per_participant or 0,
+        time_zone=body.time_zone,
+        sessions=[
+            event_pb2.SessionTemplate(
+                key=s.key, service=resource_name("services", s.service_id), start_time=s.start_time,
+                duration_minutes=s.duration_minutes, capacity=s.capacity, booking_window_days=s.booking_window_days,
+            )
+            for s in body.sessions
+        ],
+        pools=[event_pb2.PoolTemplate(display_name=p.name, limit=p.limit, session_keys=p.session_keys) for p in body.pools],
+    )
+    if body.recurrence is not None:
+        event.recurrence.CopyFrom(event_pb2.Recurrence(
+            frequency=enum_from_rest(event_pb2.Frequency, body.recurrence.frequency),
+            interval=body.recurrence.interval,
+            until_date=body.recurrence.until_date.isoformat() if body.recurrence.until_date else "",
+            count=body.recurrence.count or 0,
+        ))
+    return event
+
+
+def _date(text: str) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
+def event_out(event: event_pb2.Event) -> EventOut:
+    recurrence = None
+    if event.HasField("recurrence") and event.kind == event_pb2.EVENT_KIND_RECURRING:
+        recurrence = RecurrenceOut(
+            frequency=enum_to_rest(event_pb2.Frequency, event.recurrence.frequency),
+            interval=event.recurrence.interval,
+            until_date=_date(event.recurrence.until_date),
+            count=event.recurrence.count or None,
+        )
+    return EventOut(
+        id=resource_id(event.name, "events"),
+        title=event.title,
+        venue_id=resource_id(event.venue, "venues"),
+        venue_name=event.venue_display_name,
+        capacity=event.capacity,
+        kind=enum_to_rest(event_pb2.EventKind, event.kind),
+        status=enum_to_rest(event_pb2.EventStatus, event.status),
+        first_date=_date(event.first_date),
+        recurrence=recurrence,
+        schedule=event.schedule_text,
+        sessions=[
+            SessionTemplateOut(key=s.key, service_id=resource_id(s.service, "services"), start_time=s.start_time,
+                               duration_minutes=s.duration_minutes, capacity=s.capacity,
+                               booking_window_days=s.booking_window_days)
+            for s in event.sessions
+        ],
+        pools=[PoolOut(name=p.display_name, limit=p.limit, session_keys=list(p.session_keys)) for p in event.pools],
+        max_sessions_per_participant=event.max_sessions_per_participant or None,
+        time_zone=event.time_zone,
+        created_at=to_datetime(event.create_time),
+        updated_at=to_datetime(event.update_time),
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=EventOut,
+    dependencies=[Depends(require_roles("admin"))],
+    responses={201: {"headers": {"Location": {"description": "URL of the new event"}}}},
+)
+async def create_event(
+    body: EventIn, response: Response, event: EventBackend, idempotency_key: IdempotencyKey = None
+) -> EventOut:
+    request = event_service_pb2.CreateEventRequest(event=_event_proto(body),
+                                                   request_id=idempotency_request_id(idempotency_key))
+    if body.new_venue is not None:
+        request.new_venue.CopyFrom(venue_pb2.Venue(display_name=body.new_venue.name, address=body.new_venue.address or ""))
+    created = event_out(await event.call(event.stub.CreateEvent, request, fields=event_field))
+    response.headers["Location"] = f"/v1/events/{created.id}"
+    return created
+
+
+@router.get("", response_model=EventList)
+async def list_events(
+    event: EventBackend,
+    page_size: PageSize = 0,
+    page_token: PageToken = "",
+    status: Literal["active", "archived"] = "active",
+    kind: Literal["one_off", "recurring"] | None = None,
+    date_from: date | None = Query(default=None, alias="from"),
+    date_to: date | None = Query(default=None, alias="to"),
+    venue_id: str | None = Query(default=None, max_length=200),
+    service_id: str | None = Query(default=None, max_length=200),
+    q: str | None = Query(default=None, max_length=200, description="Text in the title or the venue name"),
+    participant: str | None = Query(default=None, max_length=200, description="A participant id"),
+) -> EventList:
+    request = event_service_pb2.ListEventsRequest(
+        page_size=page_size, page_token=page_token,
+        status=enum_from_rest(event_pb2.EventStatus, status),
+        kind=enum_from_rest(event_pb2.EventKind, kind) if kind else 0,
+        from_date=date_from.isoformat() if date_from else "",
+        to_date=date_to.isoformat() if date_to else "",
+        venue=resource_name("venues", venue_id) if venue_id else "",
+        service=resource_name("services", service_id) if service_id else "",
+        query=q or "",
+        participants=[resource_name("participants", participant)] if participant else [],
+    )
+    reply = await event.call(event.stub.ListEvents, request, fields=_LIST_FIELDS)
+    return EventList(events=[event_out(e) for e in reply.events], next_page_token=reply.next_page_token or None,
+                     active_count=reply.active_count, archived_count=reply.archived_count)
+
+
+_LIST_FIELDS = {"from_date": "from", "to_date": "to", "venue": "venue_id", "service": "service_id", "query": "q",
+                "participants": "participant", "page_size": "page_size", "page_token": "page_token"}
+
+
+@router.get("/{event_id}", response_model=EventOut)
+async def get_event(event_id: str, event: EventBackend) -> EventOut:
+    request = event_service_pb2.GetEventRequest(name=resource_name("events", event_id))
+    return event_out(await event.call(event.stub.GetEvent, request))
