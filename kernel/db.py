@@ -14,8 +14,9 @@ def make_engine(database_url: str, *, pool_size: int = 20, max_overflow: int = 2
         database_url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
-        # asyncpg's statement cache is per connection; keep it, it is the fast path.
+        # No pre-ping: it costs a round trip per transaction on the booking path. A connection
+        # broken by a database restart fails its one statement, SQLAlchemy discards it, and
+        # the next checkout gets a fresh one.
     )
 
 

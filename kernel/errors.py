@@ -60,6 +60,12 @@ class FailedPrecondition(DomainError):
     reason = "FAILED_PRECONDITION"
 
 
+class PermissionDenied(DomainError):
+    """The caller's role may not do this (for example book above capacity without being an admin)."""
+
+    reason = "FORBIDDEN"
+
+
 class Unavailable(DomainError):
     reason = "UNAVAILABLE"
 

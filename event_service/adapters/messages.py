@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from event_service.api.convert import venue_to_proto
+from event_service.api.convert import event_to_proto, occurrence_to_proto, session_to_proto, venue_to_proto
+from event_service.api.convert import RELEASE_REASON_TO_PROTO, counts_to_proto, seat_to_proto
+from event_service.domain.events import EventCreated, SessionScheduled
+from event_service.domain.ledger import SeatConfirmed, SeatExpired, SeatHeld, SeatReleased
 from event_service.domain.venues import VenueCreated
 from kernel import topics
 from kernel.unit_of_work import OutboxMessage, event_mapper
 from turnout.event.v1 import catalog_events_pb2
+from turnout.event.v1 import ledger_events_pb2
 
 
 to_message = event_mapper()
@@ -21,3 +25,59 @@ def _(event: VenueCreated) -> OutboxMessage:
         aggregate_version=event.venue.version,
         payload=catalog_events_pb2.VenueCreated(venue=venue_to_proto(event.venue)),
     )
+
+
+@to_message.register
+def _(event: EventCreated) -> OutboxMessage:
+    return OutboxMessage(
+        topic=topics.CATALOG,
+        aggregate_type="event",
+        aggregate_id=event.event.id,
+        aggregate_version=event.event.version,
+        payload=catalog_events_pb2.EventCreated(event=event_to_proto(event.event)),
+    )
+
+
+@to_message.register
+def _(event: SessionScheduled) -> OutboxMessage:
+    return OutboxMessage(
+        topic=topics.CATALOG,
+        aggregate_type="session",
+        aggregate_id=event.session.id,
+        aggregate_version=event.session.version,
+        payload=catalog_events_pb2.SessionScheduled(session=session_to_proto(event.session),
+                                                   occurrence=occurrence_to_proto(event.occurrence)),
+    )
+
+
+# --- the seat ledger: aggregate = the session, its version grows with every seat change ------
+
+
+def _ledger(seat_event: SeatHeld | SeatConfirmed | SeatReleased | SeatExpired, payload) -> OutboxMessage:
+    return OutboxMessage(topic=topics.LEDGER, aggregate_type="session", aggregate_id=seat_event.seat.session_id,
+                         aggregate_version=seat_event.version, payload=payload)
+
+
+@to_message.register
+def _(event: SeatHeld) -> OutboxMessage:
+    return _ledger(event, ledger_events_pb2.SeatHeld(seat=seat_to_proto(event.seat),
+                                                     counts=counts_to_proto(event.counts)))
+
+
+@to_message.register
+def _(event: SeatConfirmed) -> OutboxMessage:
+    return _ledger(event, ledger_events_pb2.SeatConfirmed(seat=seat_to_proto(event.seat),
+                                                          counts=counts_to_proto(event.counts)))
+
+
+@to_message.register
+def _(event: SeatReleased) -> OutboxMessage:
+    return _ledger(event, ledger_events_pb2.SeatReleased(seat=seat_to_proto(event.seat),
+                                                         counts=counts_to_proto(event.counts),
+                                                         reason=RELEASE_REASON_TO_PROTO[event.reason]))
+
+
+@to_message.register
+def _(event: SeatExpired) -> OutboxMessage:
+    return _ledger(event, ledger_events_pb2.SeatExpired(seat=seat_to_proto(event.seat),
+                                                        counts=counts_to_proto(event.counts)))

@@ -2,11 +2,118 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from event_service.domain.events import Event, EventKind, EventStatus, Occurrence, Service, Session
+from event_service.domain.ledger import ReleaseReason, Seat, SeatState, SessionCounts
+from event_service.domain.recurrence import Frequency
 from event_service.domain.venues import Venue
 from kernel.resources import to_timestamp
-from turnout.event.v1 import venue_pb2
+from turnout.event.v1 import event_pb2, service_pb2, session_pb2, venue_pb2
+from turnout.event.v1 import ledger_events_pb2, seat_pb2
+
+KIND_TO_PROTO = {EventKind.ONE_OFF: event_pb2.EVENT_KIND_ONE_OFF, EventKind.RECURRING: event_pb2.EVENT_KIND_RECURRING}
+KIND_FROM_PROTO = {number: kind for kind, number in KIND_TO_PROTO.items()}
+STATUS_TO_PROTO = {EventStatus.ACTIVE: event_pb2.EVENT_STATUS_ACTIVE,
+                   EventStatus.ARCHIVED: event_pb2.EVENT_STATUS_ARCHIVED}
+STATUS_FROM_PROTO = {number: status for status, number in STATUS_TO_PROTO.items()}
+FREQUENCY_TO_PROTO = {Frequency.DAILY: event_pb2.FREQUENCY_DAILY, Frequency.WEEKLY: event_pb2.FREQUENCY_WEEKLY,
+                      Frequency.MONTHLY: event_pb2.FREQUENCY_MONTHLY}
+FREQUENCY_FROM_PROTO = {number: frequency for frequency, number in FREQUENCY_TO_PROTO.items()}
 
 
 def venue_to_proto(venue: Venue) -> venue_pb2.Venue:
     return venue_pb2.Venue(name=f"venues/{venue.id}", display_name=venue.display_name,
                            address=venue.address, create_time=to_timestamp(venue.created_at))
+
+
+def service_to_proto(service: Service) -> service_pb2.Service:
+    return service_pb2.Service(name=f"services/{service.id}", display_name=service.display_name,
+                               default_capacity=service.default_capacity,
+                               default_booking_window_days=service.default_booking_window_days,
+                               default_duration_minutes=service.default_duration_minutes)
+
+
+def event_to_proto(event: Event) -> event_pb2.Event:
+    message = event_pb2.Event(
+        name=f"events/{event.id}", title=event.title, venue=f"venues/{event.venue_id}", capacity=event.capacity,
+        kind=KIND_TO_PROTO[event.kind], first_date=event.first_date.isoformat(),
+        sessions=[event_pb2.SessionTemplate(
+            key=t.key, service=f"services/{t.service_id}", start_time=t.start_time.strftime("%H:%M"),
+            duration_minutes=t.duration_minutes, capacity=t.capacity, booking_window_days=t.booking_window_days)
+            for t in event.sessions],
+        pools=[event_pb2.PoolTemplate(display_name=p.display_name, limit=p.limit,
+                                      session_keys=[event.template_key(t) for t in p.template_ids])
+               for p in event.pools],
+        max_sessions_per_participant=event.max_sessions_per_participant or 0,
+        time_zone=event.time_zone, status=STATUS_TO_PROTO[event.status], schedule_text=event.schedule_text,
+        create_time=to_timestamp(event.created_at), update_time=to_timestamp(event.updated_at),
+        venue_display_name=event.venue_display_name,
+    )
+    if event.recurrence is not None:
+        r = event.recurrence
+        message.recurrence.CopyFrom(event_pb2.Recurrence(
+            frequency=FREQUENCY_TO_PROTO[r.frequency], interval=r.interval,
+            until_date=r.until.isoformat() if r.until else "", count=r.count or 0))
+    return message
+
+
+def occurrence_to_proto(occurrence: Occurrence) -> session_pb2.Occurrence:
+    return session_pb2.Occurrence(name=f"occurrences/{occurrence.id}", event=f"events/{occurrence.event_id}",
+                                  date=occurrence.date.isoformat(), capacity=occurrence.capacity,
+                                  participants=occurrence.participants)
+
+
+def session_to_proto(session: Session) -> session_pb2.Session:
+    return session_pb2.Session(
+        name=f"sessions/{session.id}", event=f"events/{session.event_id}",
+        occurrence=f"occurrences/{session.occurrence_id}", service=f"services/{session.service_id}",
+        venue=f"venues/{session.venue_id}", start_time=to_timestamp(session.starts_at),
+        end_time=to_timestamp(session.ends_at), capacity=session.capacity,
+        booking_window_days=session.booking_window_days, held=session.held, confirmed=session.confirmed,
+        available=session.available, template_key=session.template_key, event_title=session.event_title,
+        service_display_name=session.service_display_name, venue_display_name=session.venue_display_name,
+        pools=[f"pools/{p}" for p in session.pool_ids],
+    )
+
+
+# --- the seat ledger ---------------------------------------------------------------------------
+
+SEAT_STATE_TO_PROTO = {SeatState.HELD: seat_pb2.SEAT_STATE_HELD, SeatState.CONFIRMED: seat_pb2.SEAT_STATE_CONFIRMED,
+                       SeatState.RELEASED: seat_pb2.SEAT_STATE_RELEASED, SeatState.EXPIRED: seat_pb2.SEAT_STATE_EXPIRED}
+RELEASE_REASON_TO_PROTO = {ReleaseReason.CANCELLED: ledger_events_pb2.RELEASE_REASON_CANCELLED,
+                           ReleaseReason.EVENT_DELETED: ledger_events_pb2.RELEASE_REASON_EVENT_DELETED}
+# Unspecified means the ordinary case: someone cancelled the seat.
+RELEASE_REASON_FROM_PROTO = {ledger_events_pb2.RELEASE_REASON_UNSPECIFIED: ReleaseReason.CANCELLED,
+                             **{number: reason for reason, number in RELEASE_REASON_TO_PROTO.items()}}
+
+# Far beyond any TTL the ledger accepts, yet inside what a timedelta can hold.
+_DURATION_CLAMP_SECONDS = 10**9
+
+
+def seat_to_proto(seat: Seat) -> seat_pb2.Seat:
+    message = seat_pb2.Seat(
+        name=f"seats/{seat.id}", session=f"sessions/{seat.session_id}",
+        participant=f"participants/{seat.participant_id}", state=SEAT_STATE_TO_PROTO[seat.state],
+        capacity_override=seat.capacity_override, create_time=to_timestamp(seat.created_at),
+        update_time=to_timestamp(seat.updated_at), actor=seat.actor,
+    )
+    if seat.expires_at is not None:
+        message.expire_time.CopyFrom(to_timestamp(seat.expires_at))
+    return message
+
+
+def counts_to_proto(counts: SessionCounts) -> seat_pb2.SessionCounts:
+    return seat_pb2.SessionCounts(
+        session=f"sessions/{counts.session_id}", capacity=counts.capacity, held=counts.held,
+        confirmed=counts.confirmed, occurrence=f"occurrences/{counts.occurrence_id}",
+        occurrence_capacity=counts.occurrence_capacity, occurrence_participants=counts.occurrence_participants,
+        pools=[seat_pb2.PoolCount(pool=f"pools/{p.pool_id}", limit=p.limit, used=p.used) for p in counts.pools],
+    )
+
+
+def duration_to_timedelta(seconds: int, nanos: int) -> timedelta:
+    """A google.protobuf.Duration as a timedelta, clamped so that absurd values stay absurd
+    (and are refused by the domain) instead of overflowing."""
+    clamped = max(-_DURATION_CLAMP_SECONDS, min(_DURATION_CLAMP_SECONDS, seconds))
+    return timedelta(seconds=clamped, microseconds=nanos / 1000)

@@ -1,0 +1,238 @@
+"""Seat ledger commands: hold, book, confirm, release and expire seats; read one seat.
+
+Each command is one transaction in the lock order of `ledger_repository`. Refusals of
+state (FAILED_PRECONDITION: SOLD_OUT, HOLD_NOT_ACTIVE, ...) are remembered under the
+request id like any other outcome: a retried SOLD_OUT stays SOLD_OUT even if a seat was
+freed meanwhile, because the first answer is the answer (AIP-155); a new attempt needs a new
+request id. Validation errors, NOT_FOUND and PERMISSION_DENIED are not remembered. A
+retried success answers the same seat as it is now (held, confirmed, or released since).
+
+The session rules (archived, started, booking window) are judged on the plain read at the
+start of the transaction, by this service's clock; an archive committed while a hold is in
+flight orders after that hold (the hold is one of the registrations archiving finds).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from event_service.adapters import ledger_repository
+from event_service.adapters.ledger_repository import Take
+from event_service.adapters.tables import idempotency_keys
+from event_service.domain.ledger import (
+    HoldNotActive,
+    Refusal,
+    ReleaseReason,
+    Seat,
+    SeatChange,
+    SeatConfirmed,
+    SeatExpired,
+    SeatHeld,
+    SeatRefused,
+    SeatReleased,
+    SeatState,
+    first_refusal,
+    moved,
+    new_seat,
+    refusals,
+    seat_id_from,
+    session_refusal,
+    take_request,
+)
+from kernel import context
+from kernel.errors import FailedPrecondition, NotFound, PermissionDenied
+from kernel.idempotency import execute_once
+from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
+
+ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class TakeSeat:
+    """HoldSeat (hold=True) or BookSeat (hold=False: confirmed at once)."""
+
+    session: str
+    participant: str
+    ttl: timedelta | None
+    hold: bool
+    override_capacity: bool
+    request_id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class ConfirmSeat:
+    name: str
+    request_id: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class ReleaseSeat:
+    name: str
+    reason: ReleaseReason
+    request_id: str
+    fingerprint: str
+
+
+def _missing_session(session_id: str) -> NotFound:
+    return NotFound(f"session {session_id} does not exist", metadata={"resource": f"sessions/{session_id}"})
+
+
+def _missing_seat(seat_id: str) -> NotFound:
+    return NotFound(f"seat {seat_id} does not exist", metadata={"resource": f"seats/{seat_id}"})
+
+
+async def take_seat(command: TakeSeat, uow_factory: UnitOfWorkFactory, now: datetime) -> Seat:
+    request = take_request(session=command.session, participant=command.participant, ttl=command.ttl,
+                           hold=command.hold)
+    caller = context.current()
+    if command.override_capacity and ADMIN not in caller.roles:
+        raise PermissionDenied("only an admin may book above capacity", metadata={"field": "override_capacity"})
+    taken: list[Seat] = []
+
+    async def work(uow: UnitOfWork) -> dict:
+        connection = uow.connection
+        snapshot = await ledger_repository.booking_snapshot(connection, request.session_id, request.participant_id,
+                                                            now)
+        if snapshot is None:
+            raise _missing_session(request.session_id)
+        static = session_refusal(now=now, starts_at=snapshot.starts_at,
+                                 booking_window_days=snapshot.booking_window_days,
+                                 event_archived=snapshot.event_archived)
+        if static is not None:
+            raise SeatRefused(static, request.session_id)
+        if not snapshot.due_holds:
+            # Fast path: a consistent snapshot that already refuses needs no lock (a hot,
+            # sold-out session turns thousands of attempts away with one read each).
+            refusal = first_refusal(refusals(snapshot, now=now, override_capacity=command.override_capacity))
+            if refusal is not None:
+                raise SeatRefused(refusal, request.session_id)
+        # Locked path, in the fixed order: holds of the occurrence that ran out are given back
+        # first (they are not live any more), then the seat, then every counter, checked.
+        due = await ledger_repository.lock_due(connection, now=now, occurrence_id=snapshot.occurrence_id)
+        expired = [moved(seat, SeatState.EXPIRED, now) for seat in due]
+        await ledger_repository.move_all(connection, expired)
+        seat = new_seat(seat_id=str(uuid.uuid4()), request=request, occurrence_id=snapshot.occurrence_id, now=now,
+                        override_capacity=command.override_capacity, actor=caller.actor)
+        if not await ledger_repository.insert_live(connection, seat):
+            raise SeatRefused(Refusal.ALREADY_REGISTERED, request.session_id)
+        changes = [SeatChange(e, SeatState.HELD) for e in expired] + [SeatChange(seat, None)]
+        applied = await ledger_repository.apply(
+            connection, changes,
+            Take(enforce_capacity=not command.override_capacity,
+                 limit_per_participant=snapshot.max_sessions_per_participant))
+        _record_expired(uow, expired, applied)
+        last = applied[-1]
+        uow.record(SeatHeld(seat, last.counts, last.version) if command.hold
+                   else SeatConfirmed(seat, last.counts, last.version))
+        taken.append(seat)
+        return {"seat_id": seat.id}
+
+    outcome = await execute_once(uow_factory, idempotency_keys, request_id=command.request_id,
+                                 method="HoldSeat" if command.hold else "BookSeat",
+                                 request_fingerprint=command.fingerprint, work=work, remember=(FailedPrecondition,))
+    if taken and taken[-1].id == outcome["seat_id"]:
+        return taken[-1]
+    return await get_seat(outcome["seat_id"], uow_factory)
+
+
+async def confirm_seat(command: ConfirmSeat, uow_factory: UnitOfWorkFactory, now: datetime) -> Seat:
+    """HELD → CONFIRMED. Confirming a confirmed seat again answers it unchanged; a hold that
+    was released, expired or ran out is HOLD_NOT_ACTIVE (and one that ran out is given back
+    at once rather than at the sweeper's next pass)."""
+    seat_id = seat_id_from(command.name)
+    answered: list[Seat] = []
+
+    async def work(uow: UnitOfWork) -> dict:
+        seat = await ledger_repository.lock(uow.connection, seat_id)
+        if seat is None:
+            raise _missing_seat(seat_id)
+        if seat.state is SeatState.CONFIRMED:
+            answered.append(seat)
+            return {"seat_id": seat.id}
+        if seat.state is not SeatState.HELD or seat.due(now):
+            raise HoldNotActive(seat)
+        confirmed = moved(seat, SeatState.CONFIRMED, now)
+        await ledger_repository.move(uow.connection, confirmed)
+        (applied,) = await ledger_repository.apply(uow.connection, [SeatChange(confirmed, SeatState.HELD)])
+        uow.record(SeatConfirmed(confirmed, applied.counts, applied.version))
+        answered.append(confirmed)
+        return {"seat_id": seat.id}
+
+    try:
+        outcome = await execute_once(uow_factory, idempotency_keys, request_id=command.request_id,
+                                     method="ConfirmSeat", request_fingerprint=command.fingerprint, work=work,
+                                     remember=(FailedPrecondition,))
+    except FailedPrecondition as refused:
+        if refused.reason == HoldNotActive.reason:
+            await expire_if_due(seat_id, uow_factory, now)
+        raise
+    return answered[-1] if answered else await get_seat(outcome["seat_id"], uow_factory)
+
+
+async def release_seat(command: ReleaseSeat, uow_factory: UnitOfWorkFactory, now: datetime) -> Seat:
+    """HELD/CONFIRMED → RELEASED, giving every counter back; a seat no longer live is
+    answered unchanged."""
+    seat_id = seat_id_from(command.name)
+    answered: list[Seat] = []
+
+    async def work(uow: UnitOfWork) -> dict:
+        seat = await ledger_repository.lock(uow.connection, seat_id)
+        if seat is None:
+            raise _missing_seat(seat_id)
+        if not seat.state.live:
+            answered.append(seat)
+            return {"seat_id": seat.id}
+        released = moved(seat, SeatState.RELEASED, now)
+        await ledger_repository.move(uow.connection, released)
+        (applied,) = await ledger_repository.apply(uow.connection, [SeatChange(released, seat.state)])
+        uow.record(SeatReleased(released, applied.counts, applied.version, command.reason))
+        answered.append(released)
+        return {"seat_id": seat.id}
+
+    outcome = await execute_once(uow_factory, idempotency_keys, request_id=command.request_id,
+                                 method="ReleaseSeat", request_fingerprint=command.fingerprint, work=work,
+                                 remember=(FailedPrecondition,))
+    return answered[-1] if answered else await get_seat(outcome["seat_id"], uow_factory)
+
+
+async def get_seat(seat_id: str, uow_factory: UnitOfWorkFactory) -> Seat:
+    async with uow_factory() as uow:
+        seat = await ledger_repository.get(uow.connection, seat_id)
+    if seat is None:
+        raise _missing_seat(seat_id)
+    return seat
+
+
+async def get_seat_named(name: str, uow_factory: UnitOfWorkFactory) -> Seat:
+    return await get_seat(seat_id_from(name), uow_factory)
+
+
+# --- expiry ------------------------------------------------------------------------------------
+
+
+def _record_expired(uow: UnitOfWork, expired: list[Seat], applied: list[ledger_repository.Applied]) -> None:
+    for seat, result in zip(expired, applied):
+        uow.record(SeatExpired(seat, result.counts, result.version))
+
+
+async def expire(uow: UnitOfWork, due: list[Seat], now: datetime) -> list[Seat]:
+    """Gives back locked holds that ran out (HELD → EXPIRED), in the fixed lock order."""
+    expired = [moved(seat, SeatState.EXPIRED, now) for seat in due]
+    await ledger_repository.move_all(uow.connection, expired)
+    applied = await ledger_repository.apply(uow.connection, [SeatChange(e, SeatState.HELD) for e in expired])
+    _record_expired(uow, expired, applied)
+    return expired
+
+
+async def expire_if_due(seat_id: str, uow_factory: UnitOfWorkFactory, now: datetime) -> bool:
+    async with uow_factory() as uow:
+        due = await ledger_repository.lock_due(uow.connection, now=now, seat_id=seat_id)
+        if not due:
+            return False
+        await expire(uow, due, now)
+        await uow.commit()
+    return True
