@@ -18,7 +18,11 @@ from turnout.participant.v1 import participant_service_pb2_grpc
 
 @pytest.fixture(scope="session")
 async def event_deps(settings: Settings):
+    from event_service.adapters.service_catalog import load_service_catalog
+
     deps = bootstrap_events(settings)
+    # What event-service does at start-up: the catalog follows its data file.
+    await load_service_catalog(deps.engine)
     yield deps
     await deps.engine.dispose()
 
