@@ -7,6 +7,7 @@ import pathlib
 import signal
 import time
 import uuid
+from datetime import date, timedelta
 
 import httpx
 
@@ -55,13 +56,63 @@ def end_to_end_check(stack: DevStack, token: str, timeout: float = 20.0) -> None
 
 
 def seed_demo_data(stack: DevStack, token: str) -> None:
-    """The demo venues; fixed request ids make a second run a no-op."""
+    """The demo venues and two events; a second run adds nothing (fixed request ids for the
+    venues, and events are looked up by title first)."""
     with _client(stack, token) as client:
+        venue_ids = {}
         for name in DEMO_VENUES:
             key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"turnout-demo-venue:{name}"))
             answer = client.post("/v1/venues", json={"name": name}, headers={"Idempotency-Key": key})
-            if answer.status_code not in (200, 201, 409):
+            if answer.status_code not in (200, 201):
                 raise SettingsError(f"seeding venue {name} answered {answer.status_code}: {answer.text}")
+            venue_ids[name] = answer.json()["id"]
+        for event in _demo_events(venue_ids):
+            listed = client.get("/v1/events", params={"q": event["title"]})
+            if listed.status_code == 200 and any(e["title"] == event["title"] for e in listed.json()["events"]):
+                continue
+            answer = client.post("/v1/events", json=event)
+            if answer.status_code != 201:
+                raise SettingsError(f"seeding event {event['title']} answered {answer.status_code}: {answer.text}")
+
+
+def _demo_events(venue_ids: dict[str, str]) -> list[dict]:
+    soon = (date.today() + timedelta(days=7)).isoformat()
+    debate_case = {"start_time": "12:00", "duration_minutes": 120, "booking_window_days": 30}
+    return [
+        {
+            # The debate system: one case per participant; two pairs of cases share their seats.
+            "title": "Дебаты: кейсы партнёров",
+            "venue_id": venue_ids["Ясная"],
+            "capacity": 115,
+            "kind": "one_off",
+            "first_date": soon,
+            "sessions": [
+                {"key": "vtb", "service_id": "case-vtb", "capacity": 32, **debate_case},
+                {"key": "alabuga", "service_id": "case-alabuga", "capacity": 41, **debate_case},
+                {"key": "b1", "service_id": "case-b1", "capacity": 41, **debate_case},
+                {"key": "severstal", "service_id": "case-severstal", "capacity": 42, **debate_case},
+                {"key": "alfa", "service_id": "case-alfa", "capacity": 42, **debate_case},
+            ],
+            "pools": [
+                {"name": "Алабуга + Б1", "limit": 41, "session_keys": ["alabuga", "b1"]},
+                {"name": "Северсталь + Альфа", "limit": 42, "session_keys": ["severstal", "alfa"]},
+            ],
+            "max_sessions_per_participant": 1,
+        },
+        {
+            "title": "Помощь на Цветном",
+            "venue_id": venue_ids["Цветной"],
+            "capacity": 60,
+            "kind": "recurring",
+            "first_date": soon,
+            "recurrence": {"frequency": "weekly", "interval": 1},
+            "sessions": [
+                {"key": "laundry", "service_id": "laundry", "start_time": "10:00"},
+                {"key": "shower", "service_id": "shower", "start_time": "10:00"},
+                {"key": "doctor", "service_id": "medical-consultation", "start_time": "11:00"},
+            ],
+        },
+    ]
 
 
 def wait_for_exit(stack: DevStack) -> None:

@@ -69,12 +69,32 @@ def _boot_dev(data_dir) -> subprocess.Popen:
     return process
 
 
+def _assert_demo_data(data_dir) -> None:
+    """The stack.json a running `turnout dev` writes is enough to use it: URL and secret."""
+    import json
+
+    import httpx
+
+    from kernel.auth import issue_token
+
+    stack = json.loads((data_dir / "stack.json").read_text())
+    token = issue_token(stack["env"]["TURNOUT_AUTH_SECRET"], sub="test", roles=["admin"])
+    answer = httpx.get(f"{stack['urls']['gateway']}/v1/events", headers={"Authorization": f"Bearer {token}"})
+    titles = {e["title"]: e for e in answer.json()["events"]}
+    debate = titles["Дебаты: кейсы партнёров"]
+    assert sorted(p["limit"] for p in debate["pools"]) == [41, 42]
+    assert debate["max_sessions_per_participant"] == 1
+    venues = httpx.get(f"{stack['urls']['gateway']}/v1/venues", headers={"Authorization": f"Bearer {token}"})
+    assert {"Цветной", "Гиляровского", "Ясная"} <= {v["name"] for v in venues.json()["venues"]}
+
+
 def _descendants(pid: int) -> list[psutil.Process]:
     return psutil.Process(pid).children(recursive=True)
 
 
 def test_ctrl_c_stops_every_child(tmp_path):
     process = _boot_dev(tmp_path / "dev")
+    _assert_demo_data(tmp_path / "dev")
     children = _descendants(process.pid)
     names = " ".join(" ".join(c.cmdline()) for c in children)
     for expected in ("postgres", "redis-server", "tansu", "serve gateway", "serve projector", "serve event-relay"):
