@@ -9,9 +9,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
-def make_engine(database_url: str, *, pool_size: int = 20, max_overflow: int = 20) -> AsyncEngine:
+def make_engine(database_url: str, *, pool_size: int = 40, max_overflow: int = 0) -> AsyncEngine:
     return create_async_engine(
         database_url,
+        # Up to 40 connections, all kept: an overflow connection is closed when it comes back
+        # to a full pool, so under load (more requests in flight than pool_size) overflow meant
+        # a new backend (fork, auth, codec set-up, an empty prepared-statement cache) for a
+        # good share of the transactions.
         pool_size=pool_size,
         max_overflow=max_overflow,
         # No pre-ping: it costs a round trip per transaction on the booking path. A connection

@@ -13,11 +13,21 @@ records such a refusal as the key's outcome, `{"error": {"class", "reason", "mes
 nothing behind), and a retry re-raises it. If a concurrent twin claimed the key in between,
 the twin's committed outcome wins and both callers answer with it. Validation errors are
 never remembered: a corrected retry with the same key is a different body anyway.
+
+A hot command may fold the claim into its own first statement (`claimed_by_work=True`): the
+work inserts the key row with the outcome it will return, in the same transaction and with
+the same ON CONFLICT DO NOTHING, and raises `KeyClaimed` with the stored row when the key
+was taken already. Such a work may also raise `RefusedBeforeWriting(refusal)` when it wrote
+nothing but its claim: a remembered refusal then overwrites the claimed outcome and commits
+in the same transaction (the state is the one the rollback and the second transaction would
+leave, in fewer round trips, and no twin can slip in between). Everything else (recall,
+fingerprint check, what is remembered) is unchanged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any, Awaitable, Callable
 
 import sqlalchemy as sa
@@ -58,6 +68,24 @@ def fingerprint(request: Message, *, ignore: tuple[str, ...] = ("request_id",)) 
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
 
 
+class KeyClaimed(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a work that claims its own key (`claimed_by_work=True`) when the key exists:
+    carries the stored row."""
+
+    def __init__(self, method: str, fingerprint: str, outcome: Outcome):
+        super().__init__(method)
+        self.method, self.fingerprint, self.outcome = method, fingerprint, outcome
+
+
+class RefusedBeforeWriting(Exception):  # noqa: N818 - a carrier, not an error
+    """Raised by a work that claims its own key (`claimed_by_work=True`) when it refuses
+    having written nothing but that claim (see the module docstring)."""
+
+    def __init__(self, refusal: DomainError):
+        super().__init__(refusal)
+        self.refusal = refusal
+
+
 # Refusals that can be remembered, by the name stored in the key row. Each takes
 # (message, *, reason, metadata); InvalidArgument (field violations) is deliberately absent.
 _REMEMBERABLE: dict[str, type[DomainError]] = {
@@ -74,16 +102,19 @@ async def execute_once(
     request_fingerprint: str,
     work: Callable[[UnitOfWork], Awaitable[Outcome]],
     remember: tuple[type[DomainError], ...] = (),
+    claimed_by_work: bool = False,
 ) -> Outcome:
     """Runs `work` in a unit of work and commits it, unless `request_id` already has an outcome.
 
     A refusal of one of the `remember` types raised by `work` becomes the outcome of
-    `request_id` too (see the module docstring); any other error rolls everything back."""
+    `request_id` too (see the module docstring); any other error rolls everything back. With
+    `claimed_by_work`, `work` claims the key and writes its outcome itself (see the module
+    docstring)."""
     for kind in remember:
         if not any(issubclass(kind, known) for known in _REMEMBERABLE.values()):
             raise TypeError(f"{kind.__name__} refusals cannot be remembered")
     async with uow_factory() as uow:
-        if request_id:
+        if request_id and not claimed_by_work:
             claimed = await uow.connection.scalar(
                 insert(keys)
                 .values(request_id=request_id, method=method, fingerprint=request_fingerprint, outcome={})
@@ -94,12 +125,26 @@ async def execute_once(
                 return _answer(await _recall(uow, keys, request_id, method, request_fingerprint))
         try:
             outcome = await work(uow)
+        except KeyClaimed as taken:
+            return _answer(_checked(request_id, taken.method, taken.fingerprint, taken.outcome, method,
+                                    request_fingerprint))
+        except RefusedBeforeWriting as refused:
+            error = refused.refusal
+            if not (claimed_by_work and request_id and isinstance(error, remember)):
+                raise error from None  # rolls back, as any refusal not remembered
+            outcome = refusal_outcome(error)
+            driver = await uow.driver()
+            await driver.execute(
+                f"UPDATE {uow.connection.dialect.identifier_preparer.format_table(keys)} "
+                "SET outcome = $2::jsonb WHERE request_id = $1", request_id, json.dumps(outcome))
+            await uow.commit()
+            return _answer(outcome)
         except remember as error:
             if not request_id:
                 raise
             refusal = error
         else:
-            if request_id:
+            if request_id and not claimed_by_work:
                 await uow.connection.execute(
                     keys.update().where(keys.c.request_id == request_id).values(outcome=outcome)
                 )
@@ -149,6 +194,11 @@ async def _recall(uow: UnitOfWork, keys: sa.Table, request_id: str, method: str,
             sa.select(keys.c.method, keys.c.fingerprint, keys.c.outcome).where(keys.c.request_id == request_id)
         )
     ).one()
-    if row.method != method or row.fingerprint != request_fingerprint:
+    return _checked(request_id, row.method, row.fingerprint, row.outcome, method, request_fingerprint)
+
+
+def _checked(request_id: str, stored_method: str, stored_fingerprint: str, outcome: Outcome, method: str,
+             request_fingerprint: str) -> Outcome:
+    if stored_method != method or stored_fingerprint != request_fingerprint:
         raise RequestIdReused(request_id)
-    return dict(row.outcome)
+    return dict(outcome)

@@ -4,8 +4,12 @@ service's outbox, so that a state change and its event are committed together or
     async with uow:
         ...                       # reads and writes through uow.connection
         uow.record(event)         # domain events (plain dataclasses)
-        await uow.commit()        # outbox rows + NOTIFY + COMMIT
+        await uow.commit()        # outbox rows + NOTIFY (one statement) + COMMIT
     # leaving the block without commit rolls back
+
+A hot path may talk to the asyncpg connection underneath (`await uow.driver()`), in the
+same transaction, to skip SQLAlchemy's statement building; asyncpg prepares and caches each
+statement per connection.
 """
 
 from __future__ import annotations
@@ -103,6 +107,15 @@ class UnitOfWork:
         finally:
             await connection.close()
 
+    async def driver(self) -> Any:
+        """The asyncpg connection of this unit of work, inside its transaction (begun here if
+        no statement went through SQLAlchemy yet: SQLAlchemy's adapter begins lazily)."""
+        raw = await self.connection.get_raw_connection()
+        adapter = raw.dbapi_connection
+        if adapter._transaction is None:  # noqa: SLF001 - the asyncpg adapter begins on first use
+            await adapter._start_transaction()  # noqa: SLF001
+        return raw.driver_connection
+
     def record(self, *events: Any) -> None:
         self._events.extend(events)
 
@@ -110,26 +123,25 @@ class UnitOfWork:
         connection = self.connection
         if self._events:
             envelopes = [(m, build_envelope(m)) for m in map(self._to_message, self._events)]
-            await connection.execute(
-                self._outbox.insert(),
-                [
-                    {
-                        "event_id": env.event_id,
-                        "topic": msg.topic,
-                        "message_key": msg.aggregate_id,
-                        "event_type": env.type,
-                        "envelope": env.SerializeToString(),
-                    }
-                    for msg, env in envelopes
-                ],
-            )
-            # Delivered only if the transaction commits; wakes the relay without polling.
-            await connection.execute(
-                sa.select(sa.func.pg_notify(notify_channel(self._outbox.schema or "public"), ""))
+            # All rows in one INSERT, and the NOTIFY (delivered only if the transaction
+            # commits; it wakes the relay without polling) in the same statement.
+            driver = await self.driver()
+            await driver.execute(
+                self._outbox_sql(),
+                [env.event_id for _, env in envelopes], [msg.topic for msg, _ in envelopes],
+                [msg.aggregate_id for msg, _ in envelopes], [env.type for _, env in envelopes],
+                [env.SerializeToString() for _, env in envelopes],
+                notify_channel(self._outbox.schema or "public"),
             )
         await connection.commit()
         self.committed = True
         self._events = []
+
+    def _outbox_sql(self) -> str:
+        table = self._engine.dialect.identifier_preparer.format_table(self._outbox)
+        return (f"WITH written AS (INSERT INTO {table} (event_id, topic, message_key, event_type, envelope) "
+                "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[])) "
+                "SELECT pg_notify($6, '')")
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]

@@ -16,30 +16,47 @@ expire, sweep) takes its row locks in one fixed order, so none can deadlock anot
     4. pools               ordered by id
     5. sessions            ordered by id
 
-Taking a seat checks its buckets in that same order, which is also the precedence of the
-reasons (ALREADY_REGISTERED, LIMIT_PER_PARTICIPANT, EVENT_FULL, POOL_FULL, SOLD_OUT): the
-first conditional statement that returns no row is the refusal. A counter that grows is
-checked in the very statement that moves it; one that shrinks (a seat given back) moves
-unconditionally, and the CHECK constraints keep it from going negative. The only reads that
-decide a write are `SELECT ... FOR UPDATE` of an occurrence_participants row about to lose a
-seat (its row must go when the count reaches zero, and CHECK (live > 0) forbids passing
-through zero) and of the seats themselves; pool membership (`pool_sessions`) is static
-configuration written with the occurrence.
+Ids are ordered as Python's `sorted` orders them (code points; `COLLATE "C"` in SQL).
+
+Taking a seat (HoldSeat, BookSeat) is one call of the PL/pgSQL function
+`event_service.take_seat` (migration 0003), on the unit of work's asyncpg connection: it
+claims the idempotency key (with the success outcome; a refusal rolls it back), reads the
+session, its event, occurrence, pools and this participant in one plain snapshot, and when
+no hold of the occurrence is due and that snapshot already refuses, returns every capacity
+rule that refuses without writing or locking anything (the fast path; the caller applies the
+precedence). Otherwise it runs the locked path: it expires the occurrence's due holds
+(step 1), inserts the seat, then moves steps 2-5, checking the new seat's buckets in that
+same order, which is also the precedence of the reasons (ALREADY_REGISTERED,
+LIMIT_PER_PARTICIPANT, EVENT_FULL, POOL_FULL, SOLD_OUT): the first conditional statement
+that changes no row is the refusal it returns, and the caller rolls the transaction back. An
+admin override skips the event, pool and session checks. On success it returns each touched
+session's counts and version after the changes and each touched participant's live count
+before them, from which `counts_after_each` gives the counts every change publishes. The
+session rules (archive, start, booking window) are judged in Python on the values it returns.
+
+Confirm, release and expiry (`apply`) run the same steps from Python with SQLAlchemy.
+
+A counter that grows is checked in the very statement that moves it; one that shrinks (a
+seat given back) moves unconditionally, and the CHECK constraints keep it from going
+negative. The only reads that decide a write are `SELECT ... FOR UPDATE` of an
+occurrence_participants row about to lose a seat (its row must go when the count reaches
+zero, and CHECK (live > 0) forbids passing through zero) and of the seats themselves; pool
+membership (`pool_sessions`) is static configuration written with the occurrence.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from event_service.adapters.tables import (
-    events,
     occurrence_participants,
     occurrences,
     pool_sessions,
@@ -48,18 +65,15 @@ from event_service.adapters.tables import (
     sessions,
 )
 from event_service.domain.ledger import (
-    BookingSnapshot,
     PoolCount,
     Refusal,
     Seat,
     SeatChange,
-    SeatRefused,
     SeatState,
     SessionCounts,
     counts_after_each,
 )
 
-_LIVE = [SeatState.HELD.value, SeatState.CONFIRMED.value]
 _participants = occurrence_participants
 
 
@@ -71,65 +85,12 @@ def _seat(row: sa.Row) -> Seat:
 
 
 @dataclass(frozen=True)
-class Take:
-    """The rules the one new live seat of a transaction must pass (the last change)."""
-
-    enforce_capacity: bool  # False: an admin override skips the event, pool and session limits
-    limit_per_participant: int | None
-
-
-@dataclass(frozen=True)
 class Applied:
     counts: SessionCounts  # of the change's session, right after the change
     version: int  # the session's aggregate version after the change
 
 
 # --- reads -----------------------------------------------------------------------------------
-
-
-async def booking_snapshot(connection: AsyncConnection, session_id: str, participant_id: str,
-                           now: datetime) -> BookingSnapshot | None:
-    """One plain read (one snapshot, no locks) of everything the rules look at: the fast path
-    refuses an obviously full session with it before taking any lock."""
-    s = sessions
-    pool_rows = (
-        sa.select(sa.func.coalesce(
-            sa.func.jsonb_agg(sa.func.jsonb_build_array(pools.c.id, pools.c["limit"], pools.c.used)),
-            sa.text("'[]'::jsonb")))
-        .select_from(pool_sessions.join(pools, pools.c.id == pool_sessions.c.pool_id))
-        .where(pool_sessions.c.session_id == s.c.id)
-        .scalar_subquery()
-    )
-    query = (
-        sa.select(
-            s.c.id, s.c.occurrence_id, s.c.starts_at, s.c.booking_window_days, s.c.capacity, s.c.held,
-            s.c.confirmed, events.c.status, events.c.max_sessions_per_participant,
-            occurrences.c.capacity.label("occurrence_capacity"), occurrences.c.participants,
-            sa.func.coalesce(
-                sa.select(_participants.c.live).where(_participants.c.occurrence_id == s.c.occurrence_id,
-                                                      _participants.c.participant_id == participant_id)
-                .scalar_subquery(), 0).label("participant_live"),
-            sa.exists().where(seats.c.session_id == s.c.id, seats.c.participant_id == participant_id,
-                              seats.c.state.in_(_LIVE)).label("registered"),
-            sa.exists().where(seats.c.occurrence_id == s.c.occurrence_id, seats.c.state == SeatState.HELD.value,
-                              seats.c.expires_at <= now).label("due_holds"),
-            sa.type_coerce(pool_rows, JSONB).label("pools"),
-        )
-        .select_from(s.join(events, events.c.id == s.c.event_id).join(occurrences, occurrences.c.id == s.c.occurrence_id))
-        .where(s.c.id == session_id)
-    )
-    row = (await connection.execute(query)).first()
-    if row is None:
-        return None
-    return BookingSnapshot(
-        session_id=row.id, occurrence_id=row.occurrence_id, event_archived=row.status == "archived",
-        starts_at=row.starts_at, booking_window_days=row.booking_window_days, capacity=row.capacity,
-        held=row.held, confirmed=row.confirmed, occurrence_capacity=row.occurrence_capacity,
-        occurrence_participants=row.participants, max_sessions_per_participant=row.max_sessions_per_participant,
-        participant_live=row.participant_live, registered=row.registered, due_holds=row.due_holds,
-        pools=tuple(sorted((PoolCount(pool_id, limit, used) for pool_id, limit, used in row.pools),
-                           key=lambda pool: pool.pool_id)),
-    )
 
 
 async def get(connection: AsyncConnection, seat_id: str) -> Seat | None:
@@ -182,48 +143,109 @@ async def move_all(connection: AsyncConnection, moved: list[Seat]) -> None:
         )
 
 
-async def insert_live(connection: AsyncConnection, seat: Seat) -> bool:
-    """Adds a live seat; False when the participant has one in the session already (the
-    partial unique index decides, waiting for a concurrent twin to commit or roll back)."""
-    inserted = await connection.scalar(
-        insert(seats).values(
-            id=seat.id, session_id=seat.session_id, occurrence_id=seat.occurrence_id,
-            participant_id=seat.participant_id, state=seat.state.value, expires_at=seat.expires_at,
-            capacity_override=seat.capacity_override, actor=seat.actor, created_at=seat.created_at,
-            updated_at=seat.updated_at,
-        )
-        .on_conflict_do_nothing(index_elements=[seats.c.session_id, seats.c.participant_id],
-                                # literal, as in the index predicate: a bound parameter would not infer it
-                                index_where=sa.text("state IN ('held', 'confirmed')"))
-        .returning(seats.c.id)
-    )
-    return inserted is not None
+# --- taking a seat: the whole transaction body in one call ----------------------------------
 
 
-# --- steps 2-5: the counters -----------------------------------------------------------------
+@dataclass(frozen=True)
+class Taken:
+    """What `event_service.take_seat` answered. `claimed` holds the stored (method,
+    fingerprint, outcome) when the idempotency key was taken already (nothing else is set);
+    `found` is False for an unknown session. The session rules' inputs come back in every
+    other case; then either `refusals` (fast path: every capacity rule the plain read refuses,
+    nothing written), or `refusal` (locked path: the bucket that refused; the caller rolls
+    back), or the changes applied: the holds it expired on the way, then the new seat."""
+
+    claimed: tuple[str, str, dict] | None = None
+    found: bool = False
+    occurrence_id: str = ""
+    event_archived: bool = False
+    starts_at: datetime | None = None
+    booking_window_days: int = 0
+    refusals: tuple[Refusal, ...] = ()
+    refusal: Refusal | None = None
+    seat: Seat | None = None  # the seat taken, in its occurrence
+    expired: tuple[Seat, ...] = ()
+    applied: tuple[Applied, ...] = ()
 
 
-async def apply(connection: AsyncConnection, changes: list[SeatChange], take: Take | None = None) -> list[Applied]:
-    """Moves every counter the changes touch, in the fixed lock order, after their seat rows
-    were written (step 1). With `take`, the last change is a new live seat whose buckets are
-    checked on the way: the first one that refuses raises SeatRefused, and the caller's
-    transaction rolls back. Returns the counts and version after each change."""
+_TAKE_SEAT = "SELECT * FROM event_service.take_seat($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+
+
+async def take(driver: Any, *, request_id: str, method: str, fingerprint: str, outcome: dict, seat: Seat,
+               now: datetime, fast: bool) -> Taken:
+    """Runs `event_service.take_seat` on the unit of work's asyncpg connection (`driver`):
+    claims `request_id` (with `outcome`), reads, and unless the plain read refuses (`fast`)
+    takes `seat` in the fixed lock order, giving back the occurrence's due holds first."""
+    row = await driver.fetchrow(
+        _TAKE_SEAT, request_id, method, fingerprint, json.dumps(outcome), seat.id, seat.session_id, seat.participant_id,
+        seat.state.value, seat.expires_at, seat.capacity_override, seat.actor, now, fast)
+    if row["claimed_method"] is not None:
+        stored = row["claimed_outcome"]
+        return Taken(claimed=(row["claimed_method"], row["claimed_fingerprint"],
+                              json.loads(stored) if isinstance(stored, str) else stored))
+    if not row["session_found"]:
+        return Taken()
+    base = dict(found=True, occurrence_id=row["occurrence_id"], event_archived=row["event_archived"],
+                starts_at=row["starts_at"], booking_window_days=row["booking_window_days"],
+                refusals=tuple(Refusal(r) for r in row["refusals"] or ()))
+    if row["refusal"] is not None or base["refusals"]:
+        return Taken(**base, refusal=Refusal(row["refusal"]) if row["refusal"] is not None else None)
+    changes = row["changes"]
+    if isinstance(changes, str):
+        changes = json.loads(changes)
+    occurrence_id = row["occurrence_id"]
+    expired = tuple(
+        Seat(id=seat_id, session_id=session_id, occurrence_id=occurrence_id, participant_id=participant_id,
+             state=SeatState.EXPIRED, expires_at=None, capacity_override=override, actor=actor,
+             created_at=datetime.fromisoformat(created_at), updated_at=now)
+        for seat_id, session_id, participant_id, override, actor, created_at in changes["expired"])
+    final = {}
+    versions = {}
+    for sid, capacity, held, confirmed, occ, occ_capacity, occ_participants, version, pool_rows in changes["sessions"]:
+        final[sid] = SessionCounts(session_id=sid, capacity=capacity, held=held, confirmed=confirmed,
+                                   occurrence_id=occ, occurrence_capacity=occ_capacity,
+                                   occurrence_participants=occ_participants,
+                                   pools=tuple(PoolCount(pid, limit, used) for pid, limit, used in pool_rows))
+        versions[sid] = version
+    live_before = {(occurrence_id, pid): live for pid, live in changes["live_before"]}
+    seat = replace(seat, occurrence_id=occurrence_id)
+    seat_changes = [SeatChange(e, SeatState.HELD) for e in expired] + [SeatChange(seat, None)]
+    return Taken(**base, seat=seat, expired=expired,
+                 applied=tuple(_applied(seat_changes, final, live_before, versions)))
+
+
+def is_lock_upgrade_race(error: BaseException) -> bool:
+    """Postgres (seen on 18.6) sometimes aborts a statement that upgrades a row lock held as
+    KEY SHARE (the foreign-key checks of the seat and participant inserts) to an update, while
+    many transactions lock and update the same occurrence row and abort, with this internal
+    error; its guard fired before anything was written wrong, and the transaction rolled
+    back, so the command can simply run again."""
+    return (getattr(error, "sqlstate", None) == "XX000"
+            and "new multixact has more than one updating member" in str(error))
+
+
+# --- steps 2-5: the counters of seats given back or confirmed --------------------------------
+
+
+async def apply(connection: AsyncConnection, changes: list[SeatChange]) -> list[Applied]:
+    """Moves every counter the changes (confirmations and seats given back; a seat is taken
+    by `take`) touch, in the fixed lock order, after their seat rows were written (step 1).
+    Returns the counts and version after each change."""
     if not changes:
         return []
-    taken = changes[-1].seat if take is not None else None
-    live_before = await _participants_step(connection, changes, taken, take)
-    new_participant = False
-    if taken is not None:
-        # New to the occurrence once its due holds (if any) are given back: its only live seat is this one.
-        key = (taken.occurrence_id, taken.participant_id)
-        new_participant = live_before[key] + sum(
-            c.live_delta for c in changes if (c.seat.occurrence_id, c.seat.participant_id) == key) == 1
+    live_before = await _participants_step(connection, changes)
     session_ids = sorted({c.seat.session_id for c in changes})
     membership = await _pools_of(connection, session_ids)
-    await _occurrences_step(connection, changes, live_before, taken, take, new_participant)
-    await _pools_step(connection, changes, membership, taken, take)
-    versions = await _sessions_step(connection, changes, taken, take)
+    await _occurrences_step(connection, changes, live_before)
+    await _pools_step(connection, changes, membership)
+    versions = await _sessions_step(connection, changes)
     final = await _counts(connection, session_ids, membership)
+    return _applied(changes, final, live_before, versions)
+
+
+def _applied(changes: list[SeatChange], final: dict[str, SessionCounts], live_before: dict[tuple[str, str], int],
+             versions: dict[str, int]) -> list[Applied]:
+    """The counts and version after each change, from those after all of them."""
     after = counts_after_each(changes, final, live_before)
     # The session's version grew by one per change: number the changes in order.
     version = {sid: versions[sid] - sum(c.seat.session_id == sid for c in changes) for sid in versions}
@@ -234,8 +256,7 @@ async def apply(connection: AsyncConnection, changes: list[SeatChange], take: Ta
     return applied
 
 
-async def _participants_step(connection: AsyncConnection, changes: list[SeatChange], taken: Seat | None,
-                             take: Take | None) -> dict[tuple[str, str], int]:
+async def _participants_step(connection: AsyncConnection, changes: list[SeatChange]) -> dict[tuple[str, str], int]:
     """Step 2: each participant's live seats in the occurrence (invariant 4's limit, and the
     distinct participants of invariant 2: a row exists while the participant has a live seat).
     Returns the live count before the changes of every row it touched."""
@@ -243,35 +264,12 @@ async def _participants_step(connection: AsyncConnection, changes: list[SeatChan
     for change in changes:
         if change.live_delta:
             deltas[(change.seat.occurrence_id, change.seat.participant_id)] += change.live_delta
-    taker = (taken.occurrence_id, taken.participant_id) if taken is not None else None
     before: dict[tuple[str, str], int] = {}
     p = _participants
-    for key in sorted(deltas.keys() | ({taker} if taker else set())):
+    for key in sorted(deltas):
         occurrence_id, participant_id = key
-        delta = deltas.get(key, 0)
+        delta = deltas[key]
         where = (p.c.occurrence_id == occurrence_id, p.c.participant_id == participant_id)
-        if key == taker:
-            assert take is not None
-            limit = take.limit_per_participant
-            if limit is not None and limit < 1:
-                raise SeatRefused(Refusal.LIMIT_PER_PARTICIPANT, taken.session_id)
-            if delta == 1:  # a plain take: insert the row or count one more, within the limit
-                statement = (
-                    insert(p).values(occurrence_id=occurrence_id, participant_id=participant_id, live=1)
-                    .on_conflict_do_update(index_elements=[p.c.occurrence_id, p.c.participant_id],
-                                           set_={"live": p.c.live + 1},
-                                           where=(p.c.live + 1 <= limit) if limit is not None else None)
-                    .returning(p.c.live)
-                )
-            else:  # the same transaction also gave back due holds of this participant
-                statement = p.update().where(*where).values(live=p.c.live + delta).returning(p.c.live)
-                if limit is not None:
-                    statement = statement.where(p.c.live + delta <= limit)
-            live = await connection.scalar(statement)
-            if live is None:
-                raise SeatRefused(Refusal.LIMIT_PER_PARTICIPANT, taken.session_id)
-            before[key] = live - delta
-            continue
         # Giving seats back: lock the row, then drop it at zero or count down.
         live = await connection.scalar(sa.select(p.c.live).where(*where).with_for_update())
         if live is None or live + delta < 0:
@@ -285,8 +283,7 @@ async def _participants_step(connection: AsyncConnection, changes: list[SeatChan
 
 
 async def _occurrences_step(connection: AsyncConnection, changes: list[SeatChange],
-                            live_before: dict[tuple[str, str], int], taken: Seat | None, take: Take | None,
-                            new_participant: bool) -> None:
+                            live_before: dict[tuple[str, str], int]) -> None:
     """Step 3: distinct live participants per occurrence (invariant 2)."""
     live = dict(live_before)
     deltas: dict[str, int] = defaultdict(int)
@@ -297,18 +294,11 @@ async def _occurrences_step(connection: AsyncConnection, changes: list[SeatChang
         deltas[change.seat.occurrence_id] += int(live[key] > 0) - int(was > 0)
     for occurrence_id in sorted(deltas):
         delta = deltas[occurrence_id]
-        check = (taken is not None and take is not None and take.enforce_capacity and new_participant
-                 and occurrence_id == taken.occurrence_id)
-        if delta == 0 and not check:
+        if delta == 0:
             continue
         statement = (occurrences.update().where(occurrences.c.id == occurrence_id)
                      .values(participants=occurrences.c.participants + delta).returning(occurrences.c.id))
-        if check:
-            statement = statement.where(occurrences.c.participants + delta <= occurrences.c.capacity)
         if await connection.scalar(statement) is None:
-            if check:
-                assert taken is not None
-                raise SeatRefused(Refusal.EVENT_FULL, taken.session_id)
             raise RuntimeError(f"occurrence {occurrence_id} vanished")
 
 
@@ -323,31 +313,23 @@ async def _pools_of(connection: AsyncConnection, session_ids: list[str]) -> dict
     return membership
 
 
-async def _pools_step(connection: AsyncConnection, changes: list[SeatChange], membership: dict[str, list[str]],
-                      taken: Seat | None, take: Take | None) -> None:
+async def _pools_step(connection: AsyncConnection, changes: list[SeatChange], membership: dict[str, list[str]]) -> None:
     """Step 4: live seats across each pool's sessions (invariant 3)."""
     deltas: dict[str, int] = defaultdict(int)
     for change in changes:
         for pool_id in membership[change.seat.session_id]:
             deltas[pool_id] += change.live_delta
-    checked = set(membership[taken.session_id]) if taken is not None and take and take.enforce_capacity else set()
     for pool_id in sorted(deltas):
         delta = deltas[pool_id]
-        if delta == 0 and pool_id not in checked:
+        if delta == 0:
             continue
         statement = (pools.update().where(pools.c.id == pool_id).values(used=pools.c.used + delta)
                      .returning(pools.c.id))
-        if pool_id in checked:
-            statement = statement.where(pools.c.used + delta <= pools.c["limit"])
         if await connection.scalar(statement) is None:
-            if pool_id in checked:
-                assert taken is not None
-                raise SeatRefused(Refusal.POOL_FULL, taken.session_id)
             raise RuntimeError(f"pool {pool_id} vanished")
 
 
-async def _sessions_step(connection: AsyncConnection, changes: list[SeatChange], taken: Seat | None,
-                         take: Take | None) -> dict[str, int]:
+async def _sessions_step(connection: AsyncConnection, changes: list[SeatChange]) -> dict[str, int]:
     """Step 5: held and confirmed seats per session (invariant 1) and the session's aggregate
     version, one step per change. Returns each session's version after all the changes."""
     held: dict[str, int] = defaultdict(int)
@@ -365,14 +347,8 @@ async def _sessions_step(connection: AsyncConnection, changes: list[SeatChange],
                      .values(held=s.c.held + held[session_id], confirmed=s.c.confirmed + confirmed[session_id],
                              version=s.c.version + count[session_id])
                      .returning(s.c.version))
-        check = taken is not None and take is not None and take.enforce_capacity and session_id == taken.session_id
-        if check:
-            statement = statement.where(s.c.held + s.c.confirmed + held[session_id] + confirmed[session_id]
-                                        <= s.c.capacity)
         version = await connection.scalar(statement)
         if version is None:
-            if check:
-                raise SeatRefused(Refusal.SOLD_OUT, session_id)
             raise RuntimeError(f"session {session_id} vanished")
         versions[session_id] = version
     return versions

@@ -1,15 +1,18 @@
 """Seat ledger commands: hold, book, confirm, release and expire seats; read one seat.
 
-Each command is one transaction in the lock order of `ledger_repository`. Refusals of
+Each command is one transaction in the lock order of `ledger_repository`; taking a seat is
+one call of `event_service.take_seat` in it (key claim, read, locked path), then the outbox
+write and the commit. Refusals of
 state (FAILED_PRECONDITION: SOLD_OUT, HOLD_NOT_ACTIVE, ...) are remembered under the
 request id like any other outcome: a retried SOLD_OUT stays SOLD_OUT even if a seat was
 freed meanwhile, because the first answer is the answer (AIP-155); a new attempt needs a new
 request id. Validation errors, NOT_FOUND and PERMISSION_DENIED are not remembered. A
 retried success answers the same seat as it is now (held, confirmed, or released since).
 
-The session rules (archived, started, booking window) are judged on the plain read at the
-start of the transaction, by this service's clock; an archive committed while a hold is in
-flight orders after that hold (the hold is one of the registrations archiving finds).
+The session rules (archived, started, booking window) are judged here, by this service's
+clock, on the plain read the function makes at the start of the transaction (a refusal rolls
+back whatever the call wrote); an archive committed while a hold is in flight orders after
+that hold (the hold is one of the registrations archiving finds).
 """
 
 from __future__ import annotations
@@ -19,11 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from event_service.adapters import ledger_repository
-from event_service.adapters.ledger_repository import Take
 from event_service.adapters.tables import idempotency_keys
 from event_service.domain.ledger import (
     HoldNotActive,
-    Refusal,
     ReleaseReason,
     Seat,
     SeatChange,
@@ -36,17 +37,17 @@ from event_service.domain.ledger import (
     first_refusal,
     moved,
     new_seat,
-    refusals,
     seat_id_from,
     session_refusal,
     take_request,
 )
 from kernel import context
 from kernel.errors import FailedPrecondition, NotFound, PermissionDenied
-from kernel.idempotency import execute_once
+from kernel.idempotency import KeyClaimed, RefusedBeforeWriting, execute_once
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 ADMIN = "admin"
+_ATTEMPTS = 3  # of a take that met Postgres' lock-upgrade race (see `ledger_repository.is_lock_upgrade_race`)
 
 
 @dataclass(frozen=True)
@@ -91,52 +92,62 @@ async def take_seat(command: TakeSeat, uow_factory: UnitOfWorkFactory, now: date
     caller = context.current()
     if command.override_capacity and ADMIN not in caller.roles:
         raise PermissionDenied("only an admin may book above capacity", metadata={"field": "override_capacity"})
+    method = "HoldSeat" if command.hold else "BookSeat"
+    # The seat this command takes if nothing refuses; its occurrence is the session's (set by the database).
+    seat = new_seat(seat_id=str(uuid.uuid4()), request=request, occurrence_id="", now=now,
+                    override_capacity=command.override_capacity, actor=caller.actor)
+    outcome = {"seat_id": seat.id}
     taken: list[Seat] = []
 
     async def work(uow: UnitOfWork) -> dict:
-        connection = uow.connection
-        snapshot = await ledger_repository.booking_snapshot(connection, request.session_id, request.participant_id,
-                                                            now)
-        if snapshot is None:
+        # One round trip: the key claim, the plain read, and (unless the read already
+        # refuses) the locked path in the fixed order; see `ledger_repository`.
+        driver = await uow.driver()
+        result = await ledger_repository.take(driver, request_id=command.request_id, method=method,
+                                              fingerprint=command.fingerprint, outcome=outcome, seat=seat, now=now,
+                                              fast=True)
+        if result.claimed is not None:
+            raise KeyClaimed(*result.claimed)
+        if not result.found:
             raise _missing_session(request.session_id)
-        static = session_refusal(now=now, starts_at=snapshot.starts_at,
-                                 booking_window_days=snapshot.booking_window_days,
-                                 event_archived=snapshot.event_archived)
+        static = session_refusal(now=now, starts_at=result.starts_at, booking_window_days=result.booking_window_days,
+                                 event_archived=result.event_archived)
         if static is not None:
-            raise SeatRefused(static, request.session_id)
-        if not snapshot.due_holds:
-            # Fast path: a consistent snapshot that already refuses needs no lock (a hot,
-            # sold-out session turns thousands of attempts away with one read each).
-            refusal = first_refusal(refusals(snapshot, now=now, override_capacity=command.override_capacity))
+            refused = SeatRefused(static, request.session_id)
+            # Without fast-path refusals the call took the locked path: the rollback undoes it.
+            raise RefusedBeforeWriting(refused) if result.refusals else refused
+        if result.refusals:
+            # Fast path: the plain read (no due hold) already refuses; only the key was written.
+            refusal = first_refusal(result.refusals)
             if refusal is not None:
-                raise SeatRefused(refusal, request.session_id)
-        # Locked path, in the fixed order: holds of the occurrence that ran out are given back
-        # first (they are not live any more), then the seat, then every counter, checked.
-        due = await ledger_repository.lock_due(connection, now=now, occurrence_id=snapshot.occurrence_id)
-        expired = [moved(seat, SeatState.EXPIRED, now) for seat in due]
-        await ledger_repository.move_all(connection, expired)
-        seat = new_seat(seat_id=str(uuid.uuid4()), request=request, occurrence_id=snapshot.occurrence_id, now=now,
-                        override_capacity=command.override_capacity, actor=caller.actor)
-        if not await ledger_repository.insert_live(connection, seat):
-            raise SeatRefused(Refusal.ALREADY_REGISTERED, request.session_id)
-        changes = [SeatChange(e, SeatState.HELD) for e in expired] + [SeatChange(seat, None)]
-        applied = await ledger_repository.apply(
-            connection, changes,
-            Take(enforce_capacity=not command.override_capacity,
-                 limit_per_participant=snapshot.max_sessions_per_participant))
-        _record_expired(uow, expired, applied)
-        last = applied[-1]
-        uow.record(SeatHeld(seat, last.counts, last.version) if command.hold
-                   else SeatConfirmed(seat, last.counts, last.version))
-        taken.append(seat)
-        return {"seat_id": seat.id}
+                raise RefusedBeforeWriting(SeatRefused(refusal, request.session_id))
+            # No refusal after all: take the locked path (the key is claimed in this transaction).
+            result = await ledger_repository.take(driver, request_id="", method=method,
+                                                  fingerprint=command.fingerprint, outcome=outcome, seat=seat,
+                                                  now=now, fast=False)
+        if result.refusal is not None:
+            raise SeatRefused(result.refusal, request.session_id)  # rolls back whatever the call wrote
+        _record_expired(uow, list(result.expired), list(result.applied))
+        last = result.applied[-1]
+        booked = result.seat
+        uow.record(SeatHeld(booked, last.counts, last.version) if command.hold
+                   else SeatConfirmed(booked, last.counts, last.version))
+        taken.append(booked)
+        return outcome
 
-    outcome = await execute_once(uow_factory, idempotency_keys, request_id=command.request_id,
-                                 method="HoldSeat" if command.hold else "BookSeat",
-                                 request_fingerprint=command.fingerprint, work=work, remember=(FailedPrecondition,))
-    if taken and taken[-1].id == outcome["seat_id"]:
+    for attempt in range(_ATTEMPTS):
+        try:
+            answer = await execute_once(uow_factory, idempotency_keys, request_id=command.request_id, method=method,
+                                        request_fingerprint=command.fingerprint, work=work,
+                                        remember=(FailedPrecondition,), claimed_by_work=True)
+            break
+        except Exception as error:
+            # The whole transaction rolled back (nothing committed, the key claim included).
+            if attempt + 1 == _ATTEMPTS or not ledger_repository.is_lock_upgrade_race(error):
+                raise
+    if taken and taken[-1].id == answer["seat_id"]:
         return taken[-1]
-    return await get_seat(outcome["seat_id"], uow_factory)
+    return await get_seat(answer["seat_id"], uow_factory)
 
 
 async def confirm_seat(command: ConfirmSeat, uow_factory: UnitOfWorkFactory, now: datetime) -> Seat:

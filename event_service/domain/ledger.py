@@ -12,6 +12,11 @@ Rules about the session itself come before rules about this participant, which c
 shared capacity, from the widest bucket (the event) to the narrowest (the session). The
 locked path checks the buckets in exactly this order (it is also the lock order), so the
 first conditional UPDATE that fails names the reason the fast path would have named.
+
+The capacity rules run in Postgres (`event_service.take_seat`): the fast path on its plain
+read and the locked path by its conditional UPDATEs. `refusals` below states the fast path's
+rules on a snapshot in Python, as their executable specification (the unit tests pin it);
+the function's fast path must refuse exactly when it does.
 """
 
 from __future__ import annotations
