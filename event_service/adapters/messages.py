@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from event_service.api.convert import event_to_proto, occurrence_to_proto, session_to_proto, venue_to_proto
 from event_service.api.convert import RELEASE_REASON_TO_PROTO, counts_to_proto, seat_to_proto
-from event_service.domain.events import EventCreated, SessionScheduled
+from event_service.domain.events import (
+    EventActivated,
+    EventArchived,
+    EventCreated,
+    EventDeleted,
+    EventUpdated,
+    SessionDeleted,
+    SessionScheduled,
+    SessionUpdated,
+)
 from event_service.domain.ledger import SeatConfirmed, SeatExpired, SeatHeld, SeatReleased
 from event_service.domain.venues import VenueCreated
 from kernel import topics
@@ -81,3 +90,49 @@ def _(event: SeatReleased) -> OutboxMessage:
 def _(event: SeatExpired) -> OutboxMessage:
     return _ledger(event, ledger_events_pb2.SeatExpired(seat=seat_to_proto(event.seat),
                                                         counts=counts_to_proto(event.counts)))
+
+
+# --- catalog edits -----------------------------------------------------------------------
+
+
+def _catalog(aggregate_type: str, aggregate_id: str, version: int, payload) -> OutboxMessage:
+    return OutboxMessage(topic=topics.CATALOG, aggregate_type=aggregate_type, aggregate_id=aggregate_id,
+                         aggregate_version=version, payload=payload)
+
+
+@to_message.register
+def _(event: EventUpdated) -> OutboxMessage:
+    return _catalog("event", event.event.id, event.event.version, catalog_events_pb2.EventUpdated(
+        event=event_to_proto(event.event), changed_fields=list(event.changed_fields)))
+
+
+@to_message.register
+def _(event: EventArchived) -> OutboxMessage:
+    return _catalog("event", event.event.id, event.event.version, catalog_events_pb2.EventArchived(
+        event=event_to_proto(event.event), automatic=event.automatic,
+        live_registrations=event.live_registrations))
+
+
+@to_message.register
+def _(event: EventActivated) -> OutboxMessage:
+    return _catalog("event", event.event.id, event.event.version,
+                    catalog_events_pb2.EventActivated(event=event_to_proto(event.event)))
+
+
+@to_message.register
+def _(event: EventDeleted) -> OutboxMessage:
+    return _catalog("event", event.event_id, event.version, catalog_events_pb2.EventDeleted(
+        name=f"events/{event.event_id}", released_seats=event.released_seats))
+
+
+@to_message.register
+def _(event: SessionUpdated) -> OutboxMessage:
+    return _catalog("session", event.session.id, event.session.version, catalog_events_pb2.SessionUpdated(
+        session=session_to_proto(event.session), changed_fields=list(event.changed_fields)))
+
+
+@to_message.register
+def _(event: SessionDeleted) -> OutboxMessage:
+    return _catalog("session", event.session_id, event.version, catalog_events_pb2.SessionDeleted(
+        name=f"sessions/{event.session_id}", event=f"events/{event.event_id}",
+        occurrence=f"occurrences/{event.occurrence_id}"))

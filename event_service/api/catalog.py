@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from google.protobuf import timestamp_pb2
+from google.protobuf import empty_pb2, timestamp_pb2
 
 from event_service.api.convert import (
     FREQUENCY_FROM_PROTO,
@@ -15,7 +15,7 @@ from event_service.api.convert import (
     service_to_proto,
     session_to_proto,
 )
-from event_service.application import catalog
+from event_service.application import catalog, catalog_edits
 from event_service.domain.events import EventSpec, PoolSpec, RecurrenceSpec, SessionSpec
 from kernel.errors import InvalidArgument
 from kernel.idempotency import fingerprint
@@ -124,3 +124,53 @@ class CatalogMethods:
         return event_service_pb2.ListSessionsResponse(sessions=[session_to_proto(s) for s in page.sessions],
                                                       next_page_token=page.next_page_token)
 
+
+    # --- edits ---------------------------------------------------------------------------
+
+    async def UpdateEvent(self, request: event_service_pb2.UpdateEventRequest, context) -> event_pb2.Event:
+        e = request.event
+        recurrence = None
+        if e.HasField("recurrence"):
+            r = e.recurrence
+            recurrence = RecurrenceSpec(frequency=FREQUENCY_FROM_PROTO.get(r.frequency), interval=r.interval,
+                                        until_date=r.until_date, count=r.count)
+        command = catalog_edits.UpdateEvent(
+            name=e.name, paths=tuple(request.update_mask.paths), title=e.title, venue=e.venue, capacity=e.capacity,
+            recurrence=recurrence, max_sessions_per_participant=e.max_sessions_per_participant,
+            request_id=request.request_id, fingerprint=fingerprint(request))
+        return event_to_proto(await catalog_edits.update_event(command, self._uow, self._clock()))
+
+    async def DeleteEvent(self, request: event_service_pb2.DeleteEventRequest, context) -> empty_pb2.Empty:
+        command = catalog_edits.DeleteEvent(name=request.name, force=request.force, request_id=request.request_id,
+                                            fingerprint=fingerprint(request))
+        await catalog_edits.delete_event(command, self._uow, self._clock())
+        return empty_pb2.Empty()
+
+    async def ArchiveEvent(self, request: event_service_pb2.ArchiveEventRequest, context) -> event_pb2.Event:
+        command = catalog_edits.ArchiveEvent(name=request.name, confirm=request.confirm,
+                                             request_id=request.request_id, fingerprint=fingerprint(request))
+        return event_to_proto(await catalog_edits.archive_event(command, self._uow, self._clock()))
+
+    async def ActivateEvent(self, request: event_service_pb2.ActivateEventRequest, context) -> event_pb2.Event:
+        command = catalog_edits.ActivateEvent(name=request.name, first_date=request.first_date,
+                                              request_id=request.request_id, fingerprint=fingerprint(request))
+        return event_to_proto(await catalog_edits.activate_event(command, self._uow, self._clock()))
+
+    async def UpdateSession(self, request: event_service_pb2.UpdateSessionRequest, context) -> session_pb2.Session:
+        paths = tuple(request.update_mask.paths)
+        start = None
+        if "start_time" in paths and request.session.HasField("start_time"):
+            try:
+                start = request.session.start_time.ToDatetime(tzinfo=UTC)
+            except (ValueError, OverflowError):
+                raise InvalidArgument.single("session.start_time", "is not a valid timestamp") from None
+        command = catalog_edits.UpdateSession(
+            name=request.session.name, paths=paths, start_time=start, capacity=request.session.capacity,
+            request_id=request.request_id, fingerprint=fingerprint(request))
+        return session_to_proto(await catalog_edits.update_session(command, self._uow, self._clock()))
+
+    async def DeleteSession(self, request: event_service_pb2.DeleteSessionRequest, context) -> empty_pb2.Empty:
+        command = catalog_edits.DeleteSession(name=request.name, request_id=request.request_id,
+                                              fingerprint=fingerprint(request))
+        await catalog_edits.delete_session(command, self._uow)
+        return empty_pb2.Empty()

@@ -207,13 +207,19 @@ async def extend_materialisation(uow_factory: UnitOfWorkFactory, now: datetime) 
 async def keep_materialised(uow_factory: UnitOfWorkFactory, stop: asyncio.Event, *,
                             every: float = MATERIALISE_EVERY_SECONDS,
                             clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-    """The background job of event-service: extend_materialisation every `every` seconds
-    until `stop` is set."""
+    """The background job of event-service: every `every` seconds until `stop` is set,
+    extend_materialisation, then archive the one-off events whose date has passed."""
+    from event_service.application.catalog_edits import archive_past_one_offs  # it builds on this module
+
     while not stop.is_set():
         try:
-            created = await extend_materialisation(uow_factory, clock())
+            now = clock()
+            created = await extend_materialisation(uow_factory, now)
             if created:
                 log.info("materialised sessions", extra={"fields": {"sessions": created}})
+            archived = await archive_past_one_offs(uow_factory, now)
+            if archived:
+                log.info("archived past one-off events", extra={"fields": {"events": archived}})
         except Exception:
             log.exception("materialisation round failed")
         try:

@@ -555,3 +555,45 @@ def new_event(spec: EventSpec, *, event_id: str, venue_id: str, services: Mappin
         venue_display_name=venue_display_name,
     )
 
+
+
+# --- editing the catalog -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventUpdated:
+    event: Event
+    changed_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EventArchived:
+    event: Event
+    automatic: bool = False
+    live_registrations: int = 0
+
+
+@dataclass(frozen=True)
+class EventActivated:
+    event: Event
+
+
+@dataclass(frozen=True)
+class EventDeleted:
+    event_id: str
+    version: int  # the event's version after deletion
+    released_seats: int = 0
+
+
+@dataclass(frozen=True)
+class SessionUpdated:
+    session: Session
+    changed_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SessionDeleted:
+    session_id: str
+    event_id: str
+    occurrence_id: str
+    version: int  # the session's version after deletion

@@ -250,3 +250,74 @@ _LIST_FIELDS = {"from_date": "from", "to_date": "to", "venue": "venue_id", "serv
 async def get_event(event_id: str, event: EventBackend) -> EventOut:
     request = event_service_pb2.GetEventRequest(name=resource_name("events", event_id))
     return event_out(await event.call(event.stub.GetEvent, request))
+
+
+class EventPatch(BaseModel):
+    """Only the fields present are changed (JSON merge patch style)."""
+
+    title: str | None = Field(default=None, max_length=20_000)
+    venue_id: str | None = Field(default=None, max_length=200)
+    capacity: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
+    recurrence: RecurrenceIn | None = None
+    max_sessions_per_participant: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1,
+                                                     description="null or 0: no limit")
+
+
+_PATCH_PATHS = {"title": "title", "venue_id": "venue", "capacity": "capacity", "recurrence": "recurrence",
+                "max_sessions_per_participant": "max_sessions_per_participant"}
+
+
+@router.patch("/{event_id}", response_model=EventOut, dependencies=[Depends(require_roles("admin"))])
+async def update_event(event_id: str, body: EventPatch, event: EventBackend,
+                       idempotency_key: IdempotencyKey = None) -> EventOut:
+    present = [f for f in _PATCH_PATHS if f in body.model_fields_set]
+    proto = event_pb2.Event(
+        name=resource_name("events", event_id), title=body.title or "",
+        venue=resource_name("venues", body.venue_id) if body.venue_id else "",
+        capacity=body.capacity or 0, max_sessions_per_participant=body.max_sessions_per_participant or 0)
+    if body.recurrence is not None:
+        proto.recurrence.CopyFrom(event_pb2.Recurrence(
+            frequency=enum_from_rest(event_pb2.Frequency, body.recurrence.frequency),
+            interval=body.recurrence.interval,
+            until_date=body.recurrence.until_date.isoformat() if body.recurrence.until_date else "",
+            count=body.recurrence.count or 0))
+    request = event_service_pb2.UpdateEventRequest(event=proto, request_id=idempotency_key or "")
+    request.update_mask.paths.extend(_PATCH_PATHS[f] for f in present)
+    return event_out(await event.call(event.stub.UpdateEvent, request, fields=event_field))
+
+
+@router.delete("/{event_id}", status_code=204, response_class=Response,
+               dependencies=[Depends(require_roles("admin"))])
+async def delete_event(event_id: str, event: EventBackend,
+                       force: bool = Query(default=False, description="Release every live seat and delete anyway"),
+                       idempotency_key: IdempotencyKey = None) -> Response:
+    request = event_service_pb2.DeleteEventRequest(name=resource_name("events", event_id), force=force,
+                                                   request_id=idempotency_key or "")
+    await event.call(event.stub.DeleteEvent, request)
+    return Response(status_code=204)
+
+
+class ArchiveIn(BaseModel):
+    confirm: bool = False
+
+
+class ActivateIn(BaseModel):
+    first_date: date | None = None
+
+
+@router.post("/{event_id}/archive", response_model=EventOut, dependencies=[Depends(require_roles("admin"))])
+async def archive_event(event_id: str, event: EventBackend, body: ArchiveIn | None = None,
+                        idempotency_key: IdempotencyKey = None) -> EventOut:
+    request = event_service_pb2.ArchiveEventRequest(name=resource_name("events", event_id),
+                                                    confirm=bool(body and body.confirm),
+                                                    request_id=idempotency_key or "")
+    return event_out(await event.call(event.stub.ArchiveEvent, request))
+
+
+@router.post("/{event_id}/activate", response_model=EventOut, dependencies=[Depends(require_roles("admin"))])
+async def activate_event(event_id: str, event: EventBackend, body: ActivateIn | None = None,
+                         idempotency_key: IdempotencyKey = None) -> EventOut:
+    first = body.first_date.isoformat() if body and body.first_date else ""
+    request = event_service_pb2.ActivateEventRequest(name=resource_name("events", event_id), first_date=first,
+                                                     request_id=idempotency_key or "")
+    return event_out(await event.call(event.stub.ActivateEvent, request))

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, Field
 
 from gateway.backends import EventBackend
-from gateway.routes import PageSize, PageToken, from_datetime, resource_id, resource_name, to_datetime
+from gateway.routes import (
+    IdempotencyKey,
+    PageSize,
+    PageToken,
+    from_datetime,
+    resource_id,
+    resource_name,
+    to_datetime,
+)
+from gateway.security import require_roles
 from turnout.event.v1 import event_service_pb2, session_pb2
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -96,3 +105,37 @@ async def list_sessions(
 async def get_session(session_id: str, event: EventBackend) -> SessionOut:
     request = event_service_pb2.GetSessionRequest(name=resource_name("sessions", session_id))
     return session_out(await event.call(event.stub.GetSession, request))
+
+
+class SessionPatch(BaseModel):
+    """Only the fields present are changed; the end moves with the start."""
+
+    starts_at: datetime | None = None
+    capacity: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
+
+
+_PATCH_FIELDS = {"session.start_time": "starts_at", "session.capacity": "capacity", "session.name": "id"}
+
+
+@router.patch("/{session_id}", response_model=SessionOut, dependencies=[Depends(require_roles("admin"))])
+async def update_session(session_id: str, body: SessionPatch, event: EventBackend,
+                         idempotency_key: IdempotencyKey = None) -> SessionOut:
+    request = event_service_pb2.UpdateSessionRequest(request_id=idempotency_key or "")
+    request.session.name = resource_name("sessions", session_id)
+    if "starts_at" in body.model_fields_set:
+        request.update_mask.paths.append("start_time")
+        if body.starts_at is not None:
+            request.session.start_time.CopyFrom(from_datetime(body.starts_at))
+    if "capacity" in body.model_fields_set:
+        request.update_mask.paths.append("capacity")
+        request.session.capacity = body.capacity or 0
+    return session_out(await event.call(event.stub.UpdateSession, request, fields=_PATCH_FIELDS))
+
+
+@router.delete("/{session_id}", status_code=204, response_class=Response,
+               dependencies=[Depends(require_roles("admin"))])
+async def delete_session(session_id: str, event: EventBackend, idempotency_key: IdempotencyKey = None) -> Response:
+    request = event_service_pb2.DeleteSessionRequest(name=resource_name("sessions", session_id),
+                                                     request_id=idempotency_key or "")
+    await event.call(event.stub.DeleteSession, request)
+    return Response(status_code=204)

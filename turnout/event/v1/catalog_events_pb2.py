@@ -27,7 +27,7 @@ from turnout.event.v1 import session_pb2 as turnout_dot_event_dot_v1_dot_session
 from turnout.event.v1 import venue_pb2 as turnout_dot_event_dot_v1_dot_venue__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%turnout/event/v1/catalog_events.proto\x12\x10turnout.event.v1\x1a\x1cturnout/event/v1/event.proto\x1a\x1eturnout/event/v1/session.proto\x1a\x1cturnout/event/v1/venue.proto\"6\n\x0cVenueCreated\x12&\n\x05venue\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Venue\"6\n\x0c\x45ventCreated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\"p\n\x10SessionScheduled\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12\x30\n\noccurrence\x18\x02 \x01(\x0b\x32\x1c.turnout.event.v1.Occurrenceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%turnout/event/v1/catalog_events.proto\x12\x10turnout.event.v1\x1a\x1cturnout/event/v1/event.proto\x1a\x1eturnout/event/v1/session.proto\x1a\x1cturnout/event/v1/venue.proto\"6\n\x0cVenueCreated\x12&\n\x05venue\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Venue\"6\n\x0c\x45ventCreated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\"p\n\x10SessionScheduled\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12\x30\n\noccurrence\x18\x02 \x01(\x0b\x32\x1c.turnout.event.v1.Occurrence\"N\n\x0c\x45ventUpdated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"f\n\rEventArchived\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12\x11\n\tautomatic\x18\x02 \x01(\x08\x12\x1a\n\x12live_registrations\x18\x03 \x01(\x05\"8\n\x0e\x45ventActivated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\"4\n\x0c\x45ventDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0ereleased_seats\x18\x02 \x01(\x05\"T\n\x0eSessionUpdated\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x0eSessionDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x12\n\noccurrence\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,4 +40,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVENTCREATED']._serialized_end=261
   _globals['_SESSIONSCHEDULED']._serialized_start=263
   _globals['_SESSIONSCHEDULED']._serialized_end=375
+  _globals['_EVENTUPDATED']._serialized_start=377
+  _globals['_EVENTUPDATED']._serialized_end=455
+  _globals['_EVENTARCHIVED']._serialized_start=457
+  _globals['_EVENTARCHIVED']._serialized_end=559
+  _globals['_EVENTACTIVATED']._serialized_start=561
+  _globals['_EVENTACTIVATED']._serialized_end=617
+  _globals['_EVENTDELETED']._serialized_start=619
+  _globals['_EVENTDELETED']._serialized_end=671
+  _globals['_SESSIONUPDATED']._serialized_start=673
+  _globals['_SESSIONUPDATED']._serialized_end=757
+  _globals['_SESSIONDELETED']._serialized_start=759
+  _globals['_SESSIONDELETED']._serialized_end=824
 # @@protoc_insertion_point(module_scope)

@@ -1,9 +1,10 @@
 from turnout.event.v1 import event_pb2 as _event_pb2
 from turnout.event.v1 import session_pb2 as _session_pb2
 from turnout.event.v1 import venue_pb2 as _venue_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -27,3 +28,53 @@ class SessionScheduled(_message.Message):
     session: _session_pb2.Session
     occurrence: _session_pb2.Occurrence
     def __init__(self, session: _Optional[_Union[_session_pb2.Session, _Mapping]] = ..., occurrence: _Optional[_Union[_session_pb2.Occurrence, _Mapping]] = ...) -> None: ...
+
+class EventUpdated(_message.Message):
+    __slots__ = ("event", "changed_fields")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    event: _event_pb2.Event
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class EventArchived(_message.Message):
+    __slots__ = ("event", "automatic", "live_registrations")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    AUTOMATIC_FIELD_NUMBER: _ClassVar[int]
+    LIVE_REGISTRATIONS_FIELD_NUMBER: _ClassVar[int]
+    event: _event_pb2.Event
+    automatic: bool
+    live_registrations: int
+    def __init__(self, event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ..., automatic: _Optional[bool] = ..., live_registrations: _Optional[int] = ...) -> None: ...
+
+class EventActivated(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: _event_pb2.Event
+    def __init__(self, event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ...) -> None: ...
+
+class EventDeleted(_message.Message):
+    __slots__ = ("name", "released_seats")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_SEATS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    released_seats: int
+    def __init__(self, name: _Optional[str] = ..., released_seats: _Optional[int] = ...) -> None: ...
+
+class SessionUpdated(_message.Message):
+    __slots__ = ("session", "changed_fields")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    session: _session_pb2.Session
+    changed_fields: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, session: _Optional[_Union[_session_pb2.Session, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SessionDeleted(_message.Message):
+    __slots__ = ("name", "event", "occurrence")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    event: str
+    occurrence: str
+    def __init__(self, name: _Optional[str] = ..., event: _Optional[str] = ..., occurrence: _Optional[str] = ...) -> None: ...

@@ -23,6 +23,8 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from turnout.event.v1 import event_pb2 as turnout_dot_event_dot_v1_dot_event__pb2
 from turnout.event.v1 import ledger_events_pb2 as turnout_dot_event_dot_v1_dot_ledger__events__pb2
@@ -32,51 +34,63 @@ from turnout.event.v1 import session_pb2 as turnout_dot_event_dot_v1_dot_session
 from turnout.event.v1 import venue_pb2 as turnout_dot_event_dot_v1_dot_venue__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$turnout/event/v1/event_service.proto\x12\x10turnout.event.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cturnout/event/v1/event.proto\x1a$turnout/event/v1/ledger_events.proto\x1a\x1bturnout/event/v1/seat.proto\x1a\x1eturnout/event/v1/service.proto\x1a\x1eturnout/event/v1/session.proto\x1a\x1cturnout/event/v1/venue.proto\"P\n\x12\x43reateVenueRequest\x12&\n\x05venue\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Venue\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1f\n\x0fGetVenueRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\":\n\x11ListVenuesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"V\n\x12ListVenuesResponse\x12\'\n\x06venues\x18\x01 \x03(\x0b\x32\x17.turnout.event.v1.Venue\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x13ListServicesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x14ListServicesResponse\x12+\n\x08services\x18\x01 \x03(\x0b\x32\x19.turnout.event.v1.Service\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"|\n\x12\x43reateEventRequest\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\tnew_venue\x18\x03 \x01(\x0b\x32\x17.turnout.event.v1.Venue\"\x1f\n\x0fGetEventRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xfd\x01\n\x11ListEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.turnout.event.v1.EventStatus\x12)\n\x04kind\x18\x04 \x01(\x0e\x32\x1b.turnout.event.v1.EventKind\x12\x11\n\tfrom_date\x18\x05 \x01(\t\x12\x0f\n\x07to_date\x18\x06 \x01(\t\x12\r\n\x05venue\x18\x07 \x01(\t\x12\x0f\n\x07service\x18\x08 \x01(\t\x12\r\n\x05query\x18\t \x01(\t\x12\x14\n\x0cparticipants\x18\n \x03(\t\"\x84\x01\n\x12ListEventsResponse\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.turnout.event.v1.Event\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x63tive_count\x18\x03 \x01(\x05\x12\x16\n\x0e\x61rchived_count\x18\x04 \x01(\x05\"!\n\x11GetSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x9a\x02\n\x13ListSessionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12\x33\n\x0fstart_time_from\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rstart_time_to\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x06timing\x18\x06 \x01(\x0e\x32\x1f.turnout.event.v1.SessionTiming\x12\r\n\x05venue\x18\x07 \x01(\t\x12\x0f\n\x07service\x18\x08 \x01(\t\x12\x14\n\x0cparticipants\x18\t \x03(\t\"\\\n\x14ListSessionsResponse\x12+\n\x08sessions\x18\x01 \x03(\x0b\x32\x19.turnout.event.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8e\x01\n\x0fHoldSeatRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x13\n\x0bparticipant\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12&\n\x03ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11override_capacity\x18\x05 \x01(\x08\"f\n\x0f\x42ookSeatRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x13\n\x0bparticipant\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x19\n\x11override_capacity\x18\x04 \x01(\x08\"6\n\x12\x43onfirmSeatRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"g\n\x12ReleaseSeatRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12/\n\x06reason\x18\x03 \x01(\x0e\x32\x1f.turnout.event.v1.ReleaseReason\"\x1e\n\x0eGetSeatRequest\x12\x0c\n\x04name\x18\x01 \x01(\t*e\n\rSessionTiming\x12\x1e\n\x1aSESSION_TIMING_UNSPECIFIED\x10\x00\x12\x1b\n\x17SESSION_TIMING_UPCOMING\x10\x01\x12\x17\n\x13SESSION_TIMING_PAST\x10\x02\x32\xe5\x08\n\x0c\x45ventService\x12L\n\x0b\x43reateVenue\x12$.turnout.event.v1.CreateVenueRequest\x1a\x17.turnout.event.v1.Venue\x12\x46\n\x08GetVenue\x12!.turnout.event.v1.GetVenueRequest\x1a\x17.turnout.event.v1.Venue\x12W\n\nListVenues\x12#.turnout.event.v1.ListVenuesRequest\x1a$.turnout.event.v1.ListVenuesResponse\x12]\n\x0cListServices\x12%.turnout.event.v1.ListServicesRequest\x1a&.turnout.event.v1.ListServicesResponse\x12L\n\x0b\x43reateEvent\x12$.turnout.event.v1.CreateEventRequest\x1a\x17.turnout.event.v1.Event\x12\x46\n\x08GetEvent\x12!.turnout.event.v1.GetEventRequest\x1a\x17.turnout.event.v1.Event\x12W\n\nListEvents\x12#.turnout.event.v1.ListEventsRequest\x1a$.turnout.event.v1.ListEventsResponse\x12L\n\nGetSession\x12#.turnout.event.v1.GetSessionRequest\x1a\x19.turnout.event.v1.Session\x12]\n\x0cListSessions\x12%.turnout.event.v1.ListSessionsRequest\x1a&.turnout.event.v1.ListSessionsResponse\x12\x45\n\x08HoldSeat\x12!.turnout.event.v1.HoldSeatRequest\x1a\x16.turnout.event.v1.Seat\x12\x45\n\x08\x42ookSeat\x12!.turnout.event.v1.BookSeatRequest\x1a\x16.turnout.event.v1.Seat\x12K\n\x0b\x43onfirmSeat\x12$.turnout.event.v1.ConfirmSeatRequest\x1a\x16.turnout.event.v1.Seat\x12K\n\x0bReleaseSeat\x12$.turnout.event.v1.ReleaseSeatRequest\x1a\x16.turnout.event.v1.Seat\x12\x43\n\x07GetSeat\x12 .turnout.event.v1.GetSeatRequest\x1a\x16.turnout.event.v1.Seatb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$turnout/event/v1/event_service.proto\x12\x10turnout.event.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cturnout/event/v1/event.proto\x1a$turnout/event/v1/ledger_events.proto\x1a\x1bturnout/event/v1/seat.proto\x1a\x1eturnout/event/v1/service.proto\x1a\x1eturnout/event/v1/session.proto\x1a\x1cturnout/event/v1/venue.proto\"P\n\x12\x43reateVenueRequest\x12&\n\x05venue\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Venue\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x1f\n\x0fGetVenueRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\":\n\x11ListVenuesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"V\n\x12ListVenuesResponse\x12\'\n\x06venues\x18\x01 \x03(\x0b\x32\x17.turnout.event.v1.Venue\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"<\n\x13ListServicesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\\\n\x14ListServicesResponse\x12+\n\x08services\x18\x01 \x03(\x0b\x32\x19.turnout.event.v1.Service\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"|\n\x12\x43reateEventRequest\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12*\n\tnew_venue\x18\x03 \x01(\x0b\x32\x17.turnout.event.v1.Venue\"\x1f\n\x0fGetEventRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xfd\x01\n\x11ListEventsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.turnout.event.v1.EventStatus\x12)\n\x04kind\x18\x04 \x01(\x0e\x32\x1b.turnout.event.v1.EventKind\x12\x11\n\tfrom_date\x18\x05 \x01(\t\x12\x0f\n\x07to_date\x18\x06 \x01(\t\x12\r\n\x05venue\x18\x07 \x01(\t\x12\x0f\n\x07service\x18\x08 \x01(\t\x12\r\n\x05query\x18\t \x01(\t\x12\x14\n\x0cparticipants\x18\n \x03(\t\"\x84\x01\n\x12ListEventsResponse\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.turnout.event.v1.Event\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x14\n\x0c\x61\x63tive_count\x18\x03 \x01(\x05\x12\x16\n\x0e\x61rchived_count\x18\x04 \x01(\x05\"\x81\x01\n\x12UpdateEventRequest\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"E\n\x12\x44\x65leteEventRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"H\n\x13\x41rchiveEventRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x63onfirm\x18\x02 \x01(\x08\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"L\n\x14\x41\x63tivateEventRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nfirst_date\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"\x87\x01\n\x14UpdateSessionRequest\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"8\n\x14\x44\x65leteSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"!\n\x11GetSessionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x9a\x02\n\x13ListSessionsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12\x33\n\x0fstart_time_from\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\rstart_time_to\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x06timing\x18\x06 \x01(\x0e\x32\x1f.turnout.event.v1.SessionTiming\x12\r\n\x05venue\x18\x07 \x01(\t\x12\x0f\n\x07service\x18\x08 \x01(\t\x12\x14\n\x0cparticipants\x18\t \x03(\t\"\\\n\x14ListSessionsResponse\x12+\n\x08sessions\x18\x01 \x03(\x0b\x32\x19.turnout.event.v1.Session\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8e\x01\n\x0fHoldSeatRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x13\n\x0bparticipant\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12&\n\x03ttl\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11override_capacity\x18\x05 \x01(\x08\"f\n\x0f\x42ookSeatRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x13\n\x0bparticipant\x18\x02 \x01(\t\x12\x12\n\nrequest_id\x18\x03 \x01(\t\x12\x19\n\x11override_capacity\x18\x04 \x01(\x08\"6\n\x12\x43onfirmSeatRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"g\n\x12ReleaseSeatRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12/\n\x06reason\x18\x03 \x01(\x0e\x32\x1f.turnout.event.v1.ReleaseReason\"\x1e\n\x0eGetSeatRequest\x12\x0c\n\x04name\x18\x01 \x01(\t*e\n\rSessionTiming\x12\x1e\n\x1aSESSION_TIMING_UNSPECIFIED\x10\x00\x12\x1b\n\x17SESSION_TIMING_UPCOMING\x10\x01\x12\x17\n\x13SESSION_TIMING_PAST\x10\x02\x32\xc7\x0c\n\x0c\x45ventService\x12L\n\x0b\x43reateVenue\x12$.turnout.event.v1.CreateVenueRequest\x1a\x17.turnout.event.v1.Venue\x12\x46\n\x08GetVenue\x12!.turnout.event.v1.GetVenueRequest\x1a\x17.turnout.event.v1.Venue\x12W\n\nListVenues\x12#.turnout.event.v1.ListVenuesRequest\x1a$.turnout.event.v1.ListVenuesResponse\x12]\n\x0cListServices\x12%.turnout.event.v1.ListServicesRequest\x1a&.turnout.event.v1.ListServicesResponse\x12L\n\x0b\x43reateEvent\x12$.turnout.event.v1.CreateEventRequest\x1a\x17.turnout.event.v1.Event\x12\x46\n\x08GetEvent\x12!.turnout.event.v1.GetEventRequest\x1a\x17.turnout.event.v1.Event\x12W\n\nListEvents\x12#.turnout.event.v1.ListEventsRequest\x1a$.turnout.event.v1.ListEventsResponse\x12L\n\x0bUpdateEvent\x12$.turnout.event.v1.UpdateEventRequest\x1a\x17.turnout.event.v1.Event\x12K\n\x0b\x44\x65leteEvent\x12$.turnout.event.v1.DeleteEventRequest\x1a\x16.google.protobuf.Empty\x12N\n\x0c\x41rchiveEvent\x12%.turnout.event.v1.ArchiveEventRequest\x1a\x17.turnout.event.v1.Event\x12P\n\rActivateEvent\x12&.turnout.event.v1.ActivateEventRequest\x1a\x17.turnout.event.v1.Event\x12L\n\nGetSession\x12#.turnout.event.v1.GetSessionRequest\x1a\x19.turnout.event.v1.Session\x12]\n\x0cListSessions\x12%.turnout.event.v1.ListSessionsRequest\x1a&.turnout.event.v1.ListSessionsResponse\x12R\n\rUpdateSession\x12&.turnout.event.v1.UpdateSessionRequest\x1a\x19.turnout.event.v1.Session\x12O\n\rDeleteSession\x12&.turnout.event.v1.DeleteSessionRequest\x1a\x16.google.protobuf.Empty\x12\x45\n\x08HoldSeat\x12!.turnout.event.v1.HoldSeatRequest\x1a\x16.turnout.event.v1.Seat\x12\x45\n\x08\x42ookSeat\x12!.turnout.event.v1.BookSeatRequest\x1a\x16.turnout.event.v1.Seat\x12K\n\x0b\x43onfirmSeat\x12$.turnout.event.v1.ConfirmSeatRequest\x1a\x16.turnout.event.v1.Seat\x12K\n\x0bReleaseSeat\x12$.turnout.event.v1.ReleaseSeatRequest\x1a\x16.turnout.event.v1.Seat\x12\x43\n\x07GetSeat\x12 .turnout.event.v1.GetSeatRequest\x1a\x16.turnout.event.v1.Seatb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.event.v1.event_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SESSIONTIMING']._serialized_start=2139
-  _globals['_SESSIONTIMING']._serialized_end=2240
-  _globals['_CREATEVENUEREQUEST']._serialized_start=314
-  _globals['_CREATEVENUEREQUEST']._serialized_end=394
-  _globals['_GETVENUEREQUEST']._serialized_start=396
-  _globals['_GETVENUEREQUEST']._serialized_end=427
-  _globals['_LISTVENUESREQUEST']._serialized_start=429
-  _globals['_LISTVENUESREQUEST']._serialized_end=487
-  _globals['_LISTVENUESRESPONSE']._serialized_start=489
-  _globals['_LISTVENUESRESPONSE']._serialized_end=575
-  _globals['_LISTSERVICESREQUEST']._serialized_start=577
-  _globals['_LISTSERVICESREQUEST']._serialized_end=637
-  _globals['_LISTSERVICESRESPONSE']._serialized_start=639
-  _globals['_LISTSERVICESRESPONSE']._serialized_end=731
-  _globals['_CREATEEVENTREQUEST']._serialized_start=733
-  _globals['_CREATEEVENTREQUEST']._serialized_end=857
-  _globals['_GETEVENTREQUEST']._serialized_start=859
-  _globals['_GETEVENTREQUEST']._serialized_end=890
-  _globals['_LISTEVENTSREQUEST']._serialized_start=893
-  _globals['_LISTEVENTSREQUEST']._serialized_end=1146
-  _globals['_LISTEVENTSRESPONSE']._serialized_start=1149
-  _globals['_LISTEVENTSRESPONSE']._serialized_end=1281
-  _globals['_GETSESSIONREQUEST']._serialized_start=1283
-  _globals['_GETSESSIONREQUEST']._serialized_end=1316
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=1319
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=1601
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=1603
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=1695
-  _globals['_HOLDSEATREQUEST']._serialized_start=1698
-  _globals['_HOLDSEATREQUEST']._serialized_end=1840
-  _globals['_BOOKSEATREQUEST']._serialized_start=1842
-  _globals['_BOOKSEATREQUEST']._serialized_end=1944
-  _globals['_CONFIRMSEATREQUEST']._serialized_start=1946
-  _globals['_CONFIRMSEATREQUEST']._serialized_end=2000
-  _globals['_RELEASESEATREQUEST']._serialized_start=2002
-  _globals['_RELEASESEATREQUEST']._serialized_end=2105
-  _globals['_GETSEATREQUEST']._serialized_start=2107
-  _globals['_GETSEATREQUEST']._serialized_end=2137
-  _globals['_EVENTSERVICE']._serialized_start=2243
-  _globals['_EVENTSERVICE']._serialized_end=3368
+  _globals['_SESSIONTIMING']._serialized_start=2753
+  _globals['_SESSIONTIMING']._serialized_end=2854
+  _globals['_CREATEVENUEREQUEST']._serialized_start=377
+  _globals['_CREATEVENUEREQUEST']._serialized_end=457
+  _globals['_GETVENUEREQUEST']._serialized_start=459
+  _globals['_GETVENUEREQUEST']._serialized_end=490
+  _globals['_LISTVENUESREQUEST']._serialized_start=492
+  _globals['_LISTVENUESREQUEST']._serialized_end=550
+  _globals['_LISTVENUESRESPONSE']._serialized_start=552
+  _globals['_LISTVENUESRESPONSE']._serialized_end=638
+  _globals['_LISTSERVICESREQUEST']._serialized_start=640
+  _globals['_LISTSERVICESREQUEST']._serialized_end=700
+  _globals['_LISTSERVICESRESPONSE']._serialized_start=702
+  _globals['_LISTSERVICESRESPONSE']._serialized_end=794
+  _globals['_CREATEEVENTREQUEST']._serialized_start=796
+  _globals['_CREATEEVENTREQUEST']._serialized_end=920
+  _globals['_GETEVENTREQUEST']._serialized_start=922
+  _globals['_GETEVENTREQUEST']._serialized_end=953
+  _globals['_LISTEVENTSREQUEST']._serialized_start=956
+  _globals['_LISTEVENTSREQUEST']._serialized_end=1209
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=1212
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=1344
+  _globals['_UPDATEEVENTREQUEST']._serialized_start=1347
+  _globals['_UPDATEEVENTREQUEST']._serialized_end=1476
+  _globals['_DELETEEVENTREQUEST']._serialized_start=1478
+  _globals['_DELETEEVENTREQUEST']._serialized_end=1547
+  _globals['_ARCHIVEEVENTREQUEST']._serialized_start=1549
+  _globals['_ARCHIVEEVENTREQUEST']._serialized_end=1621
+  _globals['_ACTIVATEEVENTREQUEST']._serialized_start=1623
+  _globals['_ACTIVATEEVENTREQUEST']._serialized_end=1699
+  _globals['_UPDATESESSIONREQUEST']._serialized_start=1702
+  _globals['_UPDATESESSIONREQUEST']._serialized_end=1837
+  _globals['_DELETESESSIONREQUEST']._serialized_start=1839
+  _globals['_DELETESESSIONREQUEST']._serialized_end=1895
+  _globals['_GETSESSIONREQUEST']._serialized_start=1897
+  _globals['_GETSESSIONREQUEST']._serialized_end=1930
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=1933
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=2215
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=2217
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=2309
+  _globals['_HOLDSEATREQUEST']._serialized_start=2312
+  _globals['_HOLDSEATREQUEST']._serialized_end=2454
+  _globals['_BOOKSEATREQUEST']._serialized_start=2456
+  _globals['_BOOKSEATREQUEST']._serialized_end=2558
+  _globals['_CONFIRMSEATREQUEST']._serialized_start=2560
+  _globals['_CONFIRMSEATREQUEST']._serialized_end=2614
+  _globals['_RELEASESEATREQUEST']._serialized_start=2616
+  _globals['_RELEASESEATREQUEST']._serialized_end=2719
+  _globals['_GETSEATREQUEST']._serialized_start=2721
+  _globals['_GETSEATREQUEST']._serialized_end=2751
+  _globals['_EVENTSERVICE']._serialized_start=2857
+  _globals['_EVENTSERVICE']._serialized_end=4464
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,8 @@
 import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
+from google.protobuf import empty_pb2 as _empty_pb2
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from turnout.event.v1 import event_pb2 as _event_pb2
 from turnout.event.v1 import ledger_events_pb2 as _ledger_events_pb2
@@ -123,6 +125,64 @@ class ListEventsResponse(_message.Message):
     active_count: int
     archived_count: int
     def __init__(self, events: _Optional[_Iterable[_Union[_event_pb2.Event, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., active_count: _Optional[int] = ..., archived_count: _Optional[int] = ...) -> None: ...
+
+class UpdateEventRequest(_message.Message):
+    __slots__ = ("event", "update_mask", "request_id")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    event: _event_pb2.Event
+    update_mask: _field_mask_pb2.FieldMask
+    request_id: str
+    def __init__(self, event: _Optional[_Union[_event_pb2.Event, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class DeleteEventRequest(_message.Message):
+    __slots__ = ("name", "force", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    force: bool
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., force: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ArchiveEventRequest(_message.Message):
+    __slots__ = ("name", "confirm", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONFIRM_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    confirm: bool
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., confirm: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class ActivateEventRequest(_message.Message):
+    __slots__ = ("name", "first_date", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DATE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    first_date: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., first_date: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class UpdateSessionRequest(_message.Message):
+    __slots__ = ("session", "update_mask", "request_id")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    session: _session_pb2.Session
+    update_mask: _field_mask_pb2.FieldMask
+    request_id: str
+    def __init__(self, session: _Optional[_Union[_session_pb2.Session, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class DeleteSessionRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class GetSessionRequest(_message.Message):
     __slots__ = ("name",)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
 from turnout.event.v1 import event_pb2 as turnout_dot_event_dot_v1_dot_event__pb2
 from turnout.event.v1 import event_service_pb2 as turnout_dot_event_dot_v1_dot_event__service__pb2
 from turnout.event.v1 import seat_pb2 as turnout_dot_event_dot_v1_dot_seat__pb2
@@ -74,6 +75,26 @@ class EventServiceStub:
                 request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsRequest.SerializeToString,
                 response_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsResponse.FromString,
                 _registered_method=True)
+        self.UpdateEvent = channel.unary_unary(
+                '/turnout.event.v1.EventService/UpdateEvent',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.UpdateEventRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+                _registered_method=True)
+        self.DeleteEvent = channel.unary_unary(
+                '/turnout.event.v1.EventService/DeleteEvent',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.DeleteEventRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+                _registered_method=True)
+        self.ArchiveEvent = channel.unary_unary(
+                '/turnout.event.v1.EventService/ArchiveEvent',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ArchiveEventRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+                _registered_method=True)
+        self.ActivateEvent = channel.unary_unary(
+                '/turnout.event.v1.EventService/ActivateEvent',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ActivateEventRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+                _registered_method=True)
         self.GetSession = channel.unary_unary(
                 '/turnout.event.v1.EventService/GetSession',
                 request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetSessionRequest.SerializeToString,
@@ -83,6 +104,16 @@ class EventServiceStub:
                 '/turnout.event.v1.EventService/ListSessions',
                 request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsRequest.SerializeToString,
                 response_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsResponse.FromString,
+                _registered_method=True)
+        self.UpdateSession = channel.unary_unary(
+                '/turnout.event.v1.EventService/UpdateSession',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.UpdateSessionRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_session__pb2.Session.FromString,
+                _registered_method=True)
+        self.DeleteSession = channel.unary_unary(
+                '/turnout.event.v1.EventService/DeleteSession',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.DeleteSessionRequest.SerializeToString,
+                response_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
                 _registered_method=True)
         self.HoldSeat = channel.unary_unary(
                 '/turnout.event.v1.EventService/HoldSeat',
@@ -165,6 +196,38 @@ class EventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateEvent(self, request, context):
+        """Edits an event (AIP-134): `title`, `venue`, `capacity`, `recurrence`,
+        `max_sessions_per_participant`. Capacity never goes below the participants of a future
+        occurrence; a new rule drops future dates without seats and refuses dates with seats.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteEvent(self, request, context):
+        """Deletes an event with everything it materialised. Refused while seats are live, unless
+        `force` (admins only), which releases each seat (reason EVENT_DELETED) first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ArchiveEvent(self, request, context):
+        """Archives an event: its sessions can no longer be booked. With future live seats it needs
+        `confirm`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ActivateEvent(self, request, context):
+        """Activates an archived event. A past one-off event needs a new future `first_date`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetSession(self, request, context):
         """Gets one dated session with its counts.
         """
@@ -174,6 +237,20 @@ class EventServiceServicer:
 
     def ListSessions(self, request, context):
         """Lists dated sessions with their counts, ordered by start time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateSession(self, request, context):
+        """Edits a dated session: `start_time` (the end moves with it) and `capacity` only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSession(self, request, context):
+        """Deletes a dated session without live seats; it is never materialised again.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -252,6 +329,26 @@ def add_EventServiceServicer_to_server(servicer, server):
                     request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsRequest.FromString,
                     response_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListEventsResponse.SerializeToString,
             ),
+            'UpdateEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateEvent,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.UpdateEventRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.SerializeToString,
+            ),
+            'DeleteEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteEvent,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.DeleteEventRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
+            ),
+            'ArchiveEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.ArchiveEvent,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ArchiveEventRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.SerializeToString,
+            ),
+            'ActivateEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.ActivateEvent,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ActivateEventRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_event__pb2.Event.SerializeToString,
+            ),
             'GetSession': grpc.unary_unary_rpc_method_handler(
                     servicer.GetSession,
                     request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetSessionRequest.FromString,
@@ -261,6 +358,16 @@ def add_EventServiceServicer_to_server(servicer, server):
                     servicer.ListSessions,
                     request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsRequest.FromString,
                     response_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'UpdateSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateSession,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.UpdateSessionRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_session__pb2.Session.SerializeToString,
+            ),
+            'DeleteSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSession,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.DeleteSessionRequest.FromString,
+                    response_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
             ),
             'HoldSeat': grpc.unary_unary_rpc_method_handler(
                     servicer.HoldSeat,
@@ -489,6 +596,114 @@ class EventService:
             _registered_method=True)
 
     @staticmethod
+    def UpdateEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/UpdateEvent',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.UpdateEventRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/DeleteEvent',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.DeleteEventRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ArchiveEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/ArchiveEvent',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ArchiveEventRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ActivateEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/ActivateEvent',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ActivateEventRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_event__pb2.Event.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetSession(request,
             target,
             options=(),
@@ -532,6 +747,60 @@ class EventService:
             '/turnout.event.v1.EventService/ListSessions',
             turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsRequest.SerializeToString,
             turnout_dot_event_dot_v1_dot_event__service__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/UpdateSession',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.UpdateSessionRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_session__pb2.Session.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/DeleteSession',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.DeleteSessionRequest.SerializeToString,
+            google_dot_protobuf_dot_empty__pb2.Empty.FromString,
             options,
             channel_credentials,
             insecure,
