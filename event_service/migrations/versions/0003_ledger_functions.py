@@ -93,6 +93,11 @@ BEGIN
             CASE WHEN v_enforce AND v.pool_full THEN 'POOL_FULL' END,
             CASE WHEN v_enforce AND v.held + v.confirmed >= v.capacity THEN 'SOLD_OUT' END], NULL);
         IF cardinality(refusals) > 0 THEN
+            -- This transaction changes no seat; it only remembers the refusal under its
+            -- request id. Losing that memory in a database crash is harmless (a retry decides
+            -- again), so its commit need not wait for the disk: the hot sold-out path then
+            -- costs no fsync.
+            PERFORM set_config('synchronous_commit', 'off', true);
             RETURN;
         END IF;
     END IF;
