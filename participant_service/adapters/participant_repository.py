@@ -20,11 +20,13 @@ async def next_card_number(connection: AsyncConnection) -> str:
 
 
 async def add(connection: AsyncConnection, participant: Participant) -> None:
+    keys = participant.name_keys
     await connection.execute(
         participants.insert().values(
             id=participant.id, card_number=participant.card_number, first_name=participant.first_name,
             last_name=participant.last_name, kind=participant.kind.value,
             created_at=participant.created_at, version=participant.version,
+            first_name_key=keys.first, last_name_key=keys.last, full_name_key=keys.full,
         )
     )
 
@@ -44,3 +46,39 @@ async def list_page(connection: AsyncConnection, *, after: tuple[str, str] | Non
             < sa.tuple_(sa.cast(sa.literal(after[0]), sa.DateTime(timezone=True)), sa.literal(after[1]))
         )
     return [_participant(row) for row in await connection.execute(query)]
+
+
+def _like_prefix(text: str) -> str:
+    """A LIKE pattern matching values that start with `text` literally (PostgreSQL's default
+    LIKE escape character is the backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_query(*, key: str, exact_id: str, after: tuple[str, str, str] | None, limit: int) -> sa.Select:
+    """Participants whose card number, last name key or "first last" key starts with `key`, or
+    whose id is `exact_id`; ordered by (last name key, first name key, id), keyset after `after`.
+    Each arm of the OR has its own index (text_pattern_ops ones and the primary key).
+
+    The pattern is rendered into the SQL (literal_execute, quoted by SQLAlchemy), not sent as a
+    parameter: asyncpg prepares statements, PostgreSQL switches a prepared statement to a generic
+    plan after five runs when that looks no dearer, and a generic plan cannot use an index for
+    `LIKE $1` (the prefix is unknown) — it scans the whole table.
+    """
+    pattern = sa.literal(_like_prefix(key), sa.Text, literal_execute=True)
+    t = participants.c
+    query = (sa.select(participants)
+             .where(sa.or_(t.card_number.like(pattern), t.last_name_key.like(pattern),
+                           t.full_name_key.like(pattern), t.id == exact_id))
+             .order_by(t.last_name_key, t.first_name_key, t.id).limit(limit))
+    if after is not None:
+        query = query.where(sa.tuple_(t.last_name_key, t.first_name_key, t.id)
+                            > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]), sa.literal(after[2])))
+    return query
+
+
+async def search_page(connection: AsyncConnection, *, key: str, exact_id: str,
+                      after: tuple[str, str, str] | None, limit: int) -> list[tuple[Participant, tuple[str, str, str]]]:
+    """Matches, each with its keyset position as stored (what the database ordered by)."""
+    query = search_query(key=key, exact_id=exact_id, after=after, limit=limit)
+    return [(_participant(row), (row.last_name_key, row.first_name_key, row.id))
+            for row in await connection.execute(query)]

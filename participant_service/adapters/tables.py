@@ -23,6 +23,17 @@ participants = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False, server_default="1"),
+    # Casefolded in Python (domain.participants.search_key), not by the database's locale.
+    sa.Column("first_name_key", sa.Text, nullable=False),
+    sa.Column("last_name_key", sa.Text, nullable=False),
+    sa.Column("full_name_key", sa.Text, nullable=False),  # "first last"
+    # text_pattern_ops: prefix LIKE 'abc%' can use them whatever the database collation.
+    sa.Index("ix_participants_last_name_key_prefix", "last_name_key",
+             postgresql_ops={"last_name_key": "text_pattern_ops"}),
+    sa.Index("ix_participants_full_name_key_prefix", "full_name_key",
+             postgresql_ops={"full_name_key": "text_pattern_ops"}),
+    sa.Index("ix_participants_card_number_prefix", "card_number",
+             postgresql_ops={"card_number": "text_pattern_ops"}),
 )
 
 outbox = outbox_table(metadata)

@@ -32,7 +32,8 @@ class ParticipantServicer(participant_service_pb2_grpc.ParticipantServiceService
         return participant_to_proto(await participants.get_participant(participant_id, self._uow))
 
     async def ListParticipants(self, request: participant_service_pb2.ListParticipantsRequest, context) -> participant_service_pb2.ListParticipantsResponse:
-        page = await participants.list_participants(request.page_size, request.page_token, self._uow)
+        page = await participants.list_participants(request.page_size, request.page_token, self._uow,
+                                                 query=request.query)
         return participant_service_pb2.ListParticipantsResponse(
             participants=[participant_to_proto(p) for p in page.participants],
             next_page_token=page.next_page_token,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +18,10 @@ from participant_service.domain.participants import (
     ParticipantCreated,
     ParticipantKind,
     new_participant,
+    query_key,
 )
+
+MAX_QUERY = 200
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,17 @@ async def get_participant(participant_id: str, uow_factory: UnitOfWorkFactory) -
     return participant
 
 
-async def list_participants(page_size: int, page_token: str, uow_factory: UnitOfWorkFactory) -> ParticipantPage:
+async def list_participants(page_size: int, page_token: str, uow_factory: UnitOfWorkFactory,
+                            query: str = "") -> ParticipantPage:
     limit = pagination.page_size(page_size)
+    if len(query) > MAX_QUERY:
+        raise InvalidArgument.single("query", f"must have at most {MAX_QUERY} characters")
+    if "\x00" in query:
+        # PostgreSQL text cannot hold NUL.
+        raise InvalidArgument.single("query", "must not contain NUL characters")
+    key = query_key(query)
+    if key:
+        return await _search_participants(key, query.strip(), limit, page_token, uow_factory)
     after = pagination.keyset_after(page_token)
     if after is not None:
         # The database casts the position to a timestamp: a forged one must be refused here.
@@ -73,3 +86,23 @@ async def list_participants(page_size: int, page_token: str, uow_factory: UnitOf
     async with uow_factory() as uow:
         rows = await participant_repository.list_page(uow.connection, after=after, limit=limit + 1)
     return ParticipantPage(*pagination.page_of(rows, limit, lambda p: [p.created_at.isoformat(), p.id]))
+
+
+def _query_tag(key: str, exact_id: str) -> str:
+    """Binds a search page token to its query: a token of another query (or of the unfiltered
+    list, whose tokens have 2 parts, not 4) is refused instead of silently skipping rows."""
+    return "q:" + hashlib.sha256(f"{key}\x00{exact_id}".encode()).hexdigest()[:16]
+
+
+async def _search_participants(key: str, exact_id: str, limit: int, page_token: str,
+                               uow_factory: UnitOfWorkFactory) -> ParticipantPage:
+    """Matches ordered by (last name key, first name key, id), keyset pages."""
+    tag = _query_tag(key, exact_id)
+    after = pagination.keyset_after(page_token, width=4)
+    if after is not None and after[0] != tag:
+        raise InvalidArgument.single("page_token", "is not a token of this query")
+    async with uow_factory() as uow:
+        rows = await participant_repository.search_page(
+            uow.connection, key=key, exact_id=exact_id, after=after[1:] if after else None, limit=limit + 1)
+    page, token = pagination.page_of(rows, limit, lambda row: [tag, *row[1]])
+    return ParticipantPage([participant for participant, _ in page], token)

@@ -30,6 +30,23 @@ class Participant:
     created_at: datetime
     version: int = 1
 
+    @property
+    def name_keys(self) -> NameKeys:
+        """The casefolded search keys of the names (stored, so search ignores the database locale)."""
+        return NameKeys.of(self.first_name, self.last_name)
+
+
+@dataclass(frozen=True)
+class NameKeys:
+    first: str
+    last: str
+    full: str  # "first last"
+
+    @classmethod
+    def of(cls, first_name: str, last_name: str) -> NameKeys:
+        first, last = search_key(first_name), search_key(last_name)
+        return cls(first=first, last=last, full=f"{first} {last}")
+
 
 @dataclass(frozen=True)
 class ParticipantCreated:
@@ -38,6 +55,18 @@ class ParticipantCreated:
 
 def clean_name(value: str) -> str:
     return " ".join(value.split())
+
+
+def search_key(value: str) -> str:
+    """The form names and queries are compared in: cleaned and casefolded in Python, so that
+    case-insensitivity does not depend on the database's locale (under C, lower() leaves Cyrillic)."""
+    return clean_name(value).casefold()
+
+
+def query_key(query: str) -> str:
+    """A search query in the form of the keys: whitespace runs collapse to one space and leading
+    ones go, but a trailing space stays ("анна " asks for first name Анна, not Аннушка)."""
+    return re.sub(r"\s+", " ", query).lstrip().casefold()
 
 
 def _check_name(check: Validator, field: str, value: str) -> None:

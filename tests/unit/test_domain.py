@@ -13,8 +13,10 @@ from kernel.errors import InvalidArgument
 from participant_service.domain.participants import (
     MAX_NAME,
     ParticipantKind,
+    NameKeys,
     clean_name,
     new_participant,
+    query_key,
 )
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
@@ -197,3 +199,33 @@ def test_a_name_with_any_digit_is_refused(before, digit, after):
 @given(before=_valid_names, digit=st.sampled_from("0123456789"), after=_valid_names)
 def test_a_digit_inside_an_otherwise_valid_name_is_refused(before, digit, after):
     assert refused_fields(participant, before + digit + after, "Иванов") == ["first_name"]
+
+
+# --- participant search keys ------------------------------------------------------------------
+
+
+def test_name_keys_are_casefolded_cleaned_names():
+    created = participant("  АННА  Мария ", "Иванова-ПЕТРОВА")
+    assert created.name_keys == NameKeys(first="анна мария", last="иванова-петрова",
+                                         full="анна мария иванова-петрова")
+
+
+def test_name_keys_casefold_cyrillic_and_yo():
+    assert participant("ЁЖИК", "ЯКОВЛЕВ").name_keys == participant("ёжик", "яковлев").name_keys
+
+
+@given(st.from_regex(r"[A-Za-zА-Яа-яЁё]{2,20}", fullmatch=True),
+       st.from_regex(r"[A-Za-zА-Яа-яЁё]{2,20}", fullmatch=True))
+def test_name_keys_ignore_case(first, last):
+    keys = participant(first, last).name_keys
+    assert keys == participant(first.swapcase(), last.upper()).name_keys
+    assert keys.full == f"{keys.first} {keys.last}"
+    assert keys.full.startswith(query_key(f"{first.upper()} {last[:1]}"))
+
+
+@pytest.mark.parametrize(("query", "key"), [
+    ("Иван", "иван"), ("  Анна\t\tИв", "анна ив"), ("АННА ", "анна "), ("   ", ""), ("STRAßE", "strasse"),
+    ("100_%\\", "100_%\\"),
+])
+def test_query_key_collapses_spaces_keeps_a_trailing_one_and_casefolds(query, key):
+    assert query_key(query) == key

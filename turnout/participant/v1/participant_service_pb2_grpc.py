@@ -72,7 +72,7 @@ class ParticipantServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListParticipants(self, request, context):
-        """Lists participants, newest first.
+        """Lists participants, newest first, or those matching `query` (for autocomplete).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
