@@ -9,7 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from gateway.backends import EventBackend
+from gateway.backends import EventBackend, ParticipantBackend
 from gateway.routes import (
     IdempotencyKey,
     PageSize,
@@ -21,6 +21,7 @@ from gateway.routes import (
     resource_name,
     to_datetime,
 )
+from gateway.routes.participant_filter import ParticipantQuery, participant_names
 from gateway.security import require_roles
 from turnout.event.v1 import event_pb2, event_service_pb2, venue_pb2
 
@@ -215,6 +216,7 @@ async def create_event(
 @router.get("", response_model=EventList)
 async def list_events(
     event: EventBackend,
+    participants_backend: ParticipantBackend,
     page_size: PageSize = 0,
     page_token: PageToken = "",
     status: Literal["active", "archived"] = "active",
@@ -224,8 +226,11 @@ async def list_events(
     venue_id: str | None = Query(default=None, max_length=200),
     service_id: str | None = Query(default=None, max_length=200),
     q: str | None = Query(default=None, max_length=200, description="Text in the title or the venue name"),
-    participant: str | None = Query(default=None, max_length=200, description="A participant id"),
+    participant: ParticipantQuery = None,
 ) -> EventList:
+    names = await participant_names(participants_backend, participant)
+    if names == []:
+        return EventList(events=[], next_page_token=None, active_count=0, archived_count=0)
     request = event_service_pb2.ListEventsRequest(
         page_size=page_size, page_token=page_token,
         status=enum_from_rest(event_pb2.EventStatus, status),
@@ -235,7 +240,7 @@ async def list_events(
         venue=resource_name("venues", venue_id) if venue_id else "",
         service=resource_name("services", service_id) if service_id else "",
         query=q or "",
-        participants=[resource_name("participants", participant)] if participant else [],
+        participants=names or [],
     )
     reply = await event.call(event.stub.ListEvents, request, fields=_LIST_FIELDS)
     return EventList(events=[event_out(e) for e in reply.events], next_page_token=reply.next_page_token or None,

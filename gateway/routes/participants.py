@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from gateway.backends import ParticipantBackend
@@ -32,6 +32,7 @@ PARTICIPANT_FIELDS = {
     "request_id": "Idempotency-Key",
     "page_size": "page_size",
     "page_token": "page_token",
+    "query": "q",
 }
 
 
@@ -95,9 +96,14 @@ async def create_participant(
 
 @router.get("", response_model=ParticipantList)
 async def list_participants(
-    participant: ParticipantBackend, page_size: PageSize = 0, page_token: PageToken = ""
+    participant: ParticipantBackend,
+    page_size: PageSize = 0,
+    page_token: PageToken = "",
+    q: str | None = Query(default=None, max_length=200,
+                          description="Card number, last name or 'first last' (prefix, any case), or an id"),
 ) -> ParticipantList:
-    request = participant_service_pb2.ListParticipantsRequest(page_size=page_size, page_token=page_token)
+    request = participant_service_pb2.ListParticipantsRequest(page_size=page_size, page_token=page_token,
+                                                              query=q or "")
     reply = await participant.call(participant.stub.ListParticipants, request, fields=PARTICIPANT_FIELDS)
     return ParticipantList(
         participants=[_participant_out(p) for p in reply.participants],

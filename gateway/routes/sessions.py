@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from gateway.backends import EventBackend
+from gateway.backends import EventBackend, ParticipantBackend
 from gateway.routes import (
     IdempotencyKey,
     PageSize,
@@ -18,6 +18,7 @@ from gateway.routes import (
     to_datetime,
 )
 from gateway.security import require_roles
+from gateway.routes.participant_filter import ParticipantQuery, participant_names
 from turnout.event.v1 import event_service_pb2, session_pb2
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -77,6 +78,7 @@ def session_out(session: session_pb2.Session) -> SessionOut:
 @router.get("", response_model=SessionList)
 async def list_sessions(
     event: EventBackend,
+    participants_backend: ParticipantBackend,
     page_size: PageSize = 0,
     page_token: PageToken = "",
     event_id: str | None = Query(default=None, max_length=200),
@@ -85,8 +87,11 @@ async def list_sessions(
     upcoming: bool | None = Query(default=None, description="true: not started yet; false: started"),
     venue_id: str | None = Query(default=None, max_length=200),
     service_id: str | None = Query(default=None, max_length=200),
-    participant: str | None = Query(default=None, max_length=200, description="A participant id"),
+    participant: ParticipantQuery = None,
 ) -> SessionList:
+    names = await participant_names(participants_backend, participant)
+    if names == []:
+        return SessionList(sessions=[], next_page_token=None)
     timing = {None: event_service_pb2.SESSION_TIMING_UNSPECIFIED, True: event_service_pb2.SESSION_TIMING_UPCOMING,
               False: event_service_pb2.SESSION_TIMING_PAST}[upcoming]
     request = event_service_pb2.ListSessionsRequest(
@@ -95,7 +100,7 @@ async def list_sessions(
         start_time_from=from_datetime(starts_from), start_time_to=from_datetime(starts_to), timing=timing,
         venue=resource_name("venues", venue_id) if venue_id else "",
         service=resource_name("services", service_id) if service_id else "",
-        participants=[resource_name("participants", participant)] if participant else [],
+        participants=names or [],
     )
     reply = await event.call(event.stub.ListSessions, request, fields=_LIST_FIELDS)
     return SessionList(sessions=[session_out(s) for s in reply.sessions], next_page_token=reply.next_page_token or None)

@@ -141,3 +141,23 @@ async def test_only_admins_override_capacity(rest, settings, unique):
                               headers={"Authorization": f"Bearer {volunteer}"})
     assert refused.status_code == 403
     assert refused.json()["code"] == "forbidden"
+
+
+async def test_lists_filter_by_participant_id_card_number_or_name(rest, unique):
+    letters = "".join("абвгдежзиклмнопр"[int(c, 16)] for c in unique[:6])
+    person = (await rest.post("/v1/participants", json={"first_name": "Анна", "last_name": f"Фильтр{letters}"})).json()
+    event = (await rest.post("/v1/events", json=_event_body(unique))).json()
+    sessions = (await rest.get("/v1/sessions", params={"event_id": event["id"]})).json()["sessions"]
+    booked = await rest.post(f"/v1/sessions/{sessions[0]['id']}/seats", json={"participant_id": person["id"]})
+    assert booked.status_code == 201, booked.text
+
+    for value in (person["id"], person["card_number"], f"фильтр{letters}", f"анна фильтр{letters[:3]}"):
+        events = (await rest.get("/v1/events", params={"participant": value})).json()["events"]
+        assert [e["id"] for e in events] == [event["id"]], value
+        found = (await rest.get("/v1/sessions", params={"participant": value})).json()["sessions"]
+        assert [s["id"] for s in found] == [sessions[0]["id"]], value
+
+    nobody = await rest.get("/v1/events", params={"participant": f"нетнет{letters}"})
+    assert nobody.status_code == 200 and nobody.json()["events"] == []
+    searched = (await rest.get("/v1/participants", params={"q": person["card_number"]})).json()["participants"]
+    assert [p["id"] for p in searched] == [person["id"]]
