@@ -1,7 +1,7 @@
 """Seat ledger throughput and latency through gRPC, next to pgbench running the ledger's
 statements on the same database in the same run.
 
-    .venv/bin/python benchmarks/ledger.py [--spread 6000] [--hot 10000] [--concurrency 64]
+    .venv/bin/python benchmarks/ledger.py [--spread 6000] [--hot 10000] [--concurrency 64] [--services 1]
 
 * spread: BookSeat (hold + confirm in one call) for fresh participants over 1,000 sessions;
 * hot: 10,000 attempts on one 100-seat session (decisions/s, and zero oversell checked);
@@ -86,13 +86,14 @@ async def _create_events(stub, events: int, occurrences: int, capacity: int) -> 
     return session_ids
 
 
-async def _load(stub, sessions: list[str], attempts: int, concurrency: int) -> tuple[float, list[float], dict[str, int]]:
-    """Books `attempts` seats for fresh participants on random sessions; (seconds, latencies, outcomes)."""
+async def _load(stubs, sessions: list[str], attempts: int, concurrency: int) -> tuple[float, list[float], dict[str, int]]:
+    """Books `attempts` seats for fresh participants on random sessions, the clients spread
+    over the event-service processes; (seconds, latencies, outcomes)."""
     latencies: list[float] = []
     outcomes: dict[str, int] = {}
     remaining = iter(range(attempts))
 
-    async def worker() -> None:
+    async def worker(stub) -> None:
         for _ in remaining:
             request = event_service_pb2.BookSeatRequest(session=random.choice(sessions),
                                                         participant=f"participants/{uuid.uuid4()}",
@@ -107,7 +108,7 @@ async def _load(stub, sessions: list[str], attempts: int, concurrency: int) -> t
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
 
     began = time.perf_counter()
-    await asyncio.gather(*[worker() for _ in range(concurrency)])
+    await asyncio.gather(*[worker(stubs[n % len(stubs)]) for n in range(concurrency)])
     return time.perf_counter() - began, latencies, outcomes
 
 
@@ -147,40 +148,46 @@ async def main(args: argparse.Namespace) -> None:
     stack = DevStack(_scratch(), gateway_port=0, durable=not args.no_fsync)
     stack.prepare()
     stack.start_engines()
-    service = None
+    services: list = []
     try:
         url = stack.engine_urls["postgres"]
         await asyncio.to_thread(upgrade_all, url)
         engine = make_engine(url)
         await load_service_catalog(engine)
         await engine.dispose()
-        port = free_port()
         env = {**os.environ, **{k: v for k, v in stack.settings_env().items() if k.startswith("TURNOUT_")},
-               "TURNOUT_EVENT_SERVICE_PORT": str(port), "TURNOUT_LOG_LEVEL": "WARNING"}
-        service = spawn([sys.executable, "-m", "turnout.cli", "serve", "event-service"],
-                        log_path=stack.data_dir / "logs" / "event-service.log", env=env)
-        wait_until(lambda: _grpc_serving(port), timeout=60, what="event-service")
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
-            stub = event_service_pb2_grpc.EventServiceStub(channel)
-            spread_sessions = await _create_events(stub, 10, 100, capacity=100_000)
+               "TURNOUT_LOG_LEVEL": "WARNING"}
+        ports = [free_port() for _ in range(args.services)]
+        services = [spawn([sys.executable, "-m", "turnout.cli", "serve", "event-service"],
+                          log_path=stack.data_dir / "logs" / f"event-service-{port}.log",
+                          env={**env, "TURNOUT_EVENT_SERVICE_PORT": str(port)}) for port in ports]
+        for port in ports:
+            wait_until(lambda p=port: _grpc_serving(p), timeout=60, what="event-service")
+        channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports]
+        try:
+            stubs = [event_service_pb2_grpc.EventServiceStub(channel) for channel in channels]
+            spread_sessions = await _create_events(stubs[0], 10, 100, capacity=100_000)
             print(f"== seat ledger on {os.cpu_count()} cores, PostgreSQL fsync {'off' if args.no_fsync else 'on'}, "
-                  f"{args.concurrency} concurrent clients, one event-service process")
-            await _load(stub, spread_sessions, 500, args.concurrency)  # warm-up: connections, caches
-            seconds, latencies, outcomes = await _load(stub, spread_sessions, args.spread, args.concurrency)
+                  f"{args.concurrency} concurrent clients, {args.services} event-service process(es)")
+            await _load(stubs, spread_sessions, 500, args.concurrency)  # warm-up: connections, caches
+            seconds, latencies, outcomes = await _load(stubs, spread_sessions, args.spread, args.concurrency)
             spread_rate = _print_run(f"spread over {len(spread_sessions)} sessions", seconds, latencies, outcomes)
 
-            hot = await _create_events(stub, 1, 1, capacity=100)
-            seconds, latencies, outcomes = await _load(stub, hot, args.hot, args.concurrency)
+            hot = await _create_events(stubs[0], 1, 1, capacity=100)
+            seconds, latencies, outcomes = await _load(stubs, hot, args.hot, args.concurrency)
             _print_run("hot 100-seat session", seconds, latencies, outcomes)
-            counted = await stub.GetSession(event_service_pb2.GetSessionRequest(name=hot[0]))
+            counted = await stubs[0].GetSession(event_service_pb2.GetSessionRequest(name=hot[0]))
             oversold = counted.confirmed + counted.held - counted.capacity
             print(f"{'hot session after':<34}confirmed {counted.confirmed}, held {counted.held}, capacity "
                   f"{counted.capacity}: oversold by {max(0, oversold)}, booked answers {outcomes.get('booked', 0)}")
+        finally:
+            for channel in channels:
+                await channel.close()
 
         limit = await _pgbench(int(url.rsplit(":", 1)[1].split("/")[0]), spread_sessions, args.concurrency, args.pgbench_seconds)
         print(f"{'ratio gRPC / pgbench':<34}{spread_rate / limit:9.0%}")
     finally:
-        if service is not None:
+        for service in services:
             stop_process(service)
         stack.stop()
 
@@ -190,6 +197,7 @@ if __name__ == "__main__":
     parser.add_argument("--spread", type=int, default=6000)
     parser.add_argument("--hot", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--services", type=int, default=1, help="event-service processes (replicas)")
     parser.add_argument("--pgbench-seconds", type=int, default=10)
     parser.add_argument("--no-fsync", action="store_true", help="PostgreSQL without fsync (labelled in the output)")
     asyncio.run(main(parser.parse_args()))
