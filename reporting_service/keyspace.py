@@ -9,9 +9,12 @@ from dataclasses import dataclass
 class Keyspace:
     prefix: str = "rm"
 
-    def versions(self, aggregate_type: str) -> str:
-        """Hash: aggregate id -> last applied aggregate version."""
-        return f"{self.prefix}:versions:{aggregate_type}"
+    def versions(self, topic: str, aggregate_type: str) -> str:
+        """Hash: aggregate id -> last version applied from this topic. Per topic, because one
+        aggregate may publish to several (a session's schedule on the catalog topic, its seats
+        on the ledger topic) with one version counter: each topic's stream is ordered and
+        grows, with gaps, but the two streams interleave in no particular order."""
+        return f"{self.prefix}:versions:{topic}:{aggregate_type}"
 
     @property
     def totals(self) -> str:

@@ -50,7 +50,7 @@ class Projector:
         records = [record for partition in batches.values() for record in partition]
         if not records:
             return 0
-        changes = [c for c in (to_change(r.value, self._store.keyspace) for r in records) if c is not None]
+        changes = [c for c in (to_change(r.topic, r.value, self._store.keyspace) for r in records) if c is not None]
         applied = self._store.apply(changes)
         consumer.commit()
         CONSUMED.inc(len(records))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from kernel import topics
 from reporting_service.keyspace import Keyspace
 
 
@@ -35,7 +36,7 @@ class ReadModels:
     async def venue(self, venue_id: str) -> VenueView | None:
         pipeline = self._client.pipeline(transaction=False)
         pipeline.hgetall(self._keys.venue(venue_id))
-        pipeline.hget(self._keys.versions("venue"), venue_id)
+        pipeline.hget(self._keys.versions(topics.CATALOG, "venue"), venue_id)
         fields, version = await pipeline.execute()
         if not fields:
             return None

@@ -25,7 +25,7 @@ PROJECTIONS: dict[str, tuple[type[Message], Projection]] = {
 }
 
 
-def to_change(raw: bytes, keys: Keyspace) -> Change | None:
+def to_change(topic: str, raw: bytes, keys: Keyspace) -> Change | None:
     """The read-model change of one Kafka message; None for messages this projector ignores."""
     try:
         envelope = envelope_pb2.Envelope.FromString(raw)
@@ -35,12 +35,12 @@ def to_change(raw: bytes, keys: Keyspace) -> Change | None:
     handler = PROJECTIONS.get(envelope.type)
     if handler is None:
         # Types this version does not project yet; newer producers may publish more.
-        return Change(envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version, [])
+        return Change(topic, envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version, [])
     payload_type, project = handler
     payload = payload_type()
     if not envelope.payload.Unpack(payload):
         log.warning("envelope %s: payload is not %s", envelope.event_id, envelope.type)
         return None
     occurred_at = envelope.occurred_at.ToDatetime().isoformat() + "Z"
-    return Change(envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version,
+    return Change(topic, envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version,
                   project(payload, keys, occurred_at))

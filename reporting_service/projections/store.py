@@ -36,6 +36,7 @@ return 1
 class Change:
     """The effect of one envelope on the read models."""
 
+    topic: str
     aggregate_type: str
     aggregate_id: str
     aggregate_version: int
@@ -59,7 +60,7 @@ class ProjectionStore:
         pipeline = self._client.pipeline(transaction=False)
         for change in changes:
             self._script(
-                keys=[self._keyspace.versions(change.aggregate_type), self._keyspace.totals],
+                keys=[self._keyspace.versions(change.topic, change.aggregate_type), self._keyspace.totals],
                 args=[change.aggregate_id, change.aggregate_version, json.dumps(change.commands)],
                 client=pipeline,
             )

@@ -155,3 +155,19 @@ async def test_replaying_a_whole_topic_twice_changes_nothing(settings, event_stu
     assert second[totals_key]["applied_events"] == totals["applied_events"]
     assert second[totals_key]["venue_count"] == totals["venue_count"]
     assert int(totals["venue_count"]) >= len(venue_ids)
+
+
+def test_one_aggregate_on_two_topics_is_applied_from_both_in_any_order(settings, unique):
+    """A session's schedule (catalog, version 1) may arrive after its first seat (ledger,
+    version 2): versions are remembered per topic, so neither is mistaken for a replay."""
+    from reporting_service.projections.store import Change
+
+    keyspace = Keyspace(prefix=f"test-topics-{unique}")
+    client = redis.Redis.from_url(settings.redis_url, decode_responses=True)
+    store = ProjectionStore(redis.Redis.from_url(settings.redis_url), keyspace)
+    target = f"{keyspace.prefix}:probe"
+    seat = Change(topics.LEDGER, "session", "s1", 2, [["HINCRBY", target, "ledger", 1]])
+    schedule = Change(topics.CATALOG, "session", "s1", 1, [["HINCRBY", target, "catalog", 1]])
+    assert store.apply([seat, schedule]) == 2
+    assert store.apply([schedule, seat]) == 0, "a replay changes nothing"
+    assert client.hgetall(target) == {"ledger": "1", "catalog": "1"}
