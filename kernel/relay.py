@@ -6,6 +6,11 @@ aggregate, and marks them sent only after the broker acknowledged them.
 * It wakes on the NOTIFY that the unit of work sends at commit, or after a short poll.
 * A crash between publish and mark-sent republishes those rows on restart: delivery is
   at-least-once and consumers deduplicate by aggregate version.
+* Known gap: if the producer gives up on one record (its retries exhausted) but delivers a
+  later record of the same key, the later one is in Kafka first. Only the acknowledged
+  prefix is marked sent and the failed one is sent again, but a consumer that skips "not
+  newer" versions would then drop it. Not observed; closing it needs the producer to stop
+  at the first failure per partition (or consumers to buffer gaps).
 """
 
 from __future__ import annotations
