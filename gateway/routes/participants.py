@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.backends import ParticipantBackend
 from gateway.routes import (
@@ -29,6 +29,11 @@ PARTICIPANT_FIELDS = {
     "participant.first_name": "first_name",
     "participant.last_name": "last_name",
     "participant.kind": "kind",
+    "participant.phone": "phone",
+    "participant.comment": "comment",
+    "participant.messenger_id": "messenger_id",
+    "participant.messenger_username": "messenger_username",
+    "participant.name": "id",
     "request_id": "Idempotency-Key",
     "page_size": "page_size",
     "page_token": "page_token",
@@ -41,6 +46,31 @@ class ParticipantIn(BaseModel):
     first_name: str = Field(max_length=200)
     last_name: str = Field(max_length=200)
     kind: Literal["visitor", "volunteer"] = "visitor"
+    # Formats and limits belong to the service too; these only bound size.
+    phone: str | None = Field(default=None, max_length=100,
+                              description="Russian numbers only, e.g. +7 (916) 123-45-67 or 89161234567; "
+                                          "returned as +79161234567")
+    comment: str | None = Field(default=None, max_length=5000)
+    messenger_id: str | None = Field(default=None, max_length=500)
+    messenger_username: str | None = Field(default=None, max_length=500, description="a leading @ is dropped")
+
+
+class ParticipantPatch(BaseModel):
+    """Only the fields present are changed; null or "" clears an optional field. Any other field
+    (card_number, id, created_by...) is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    kind: Literal["visitor", "volunteer"] | None = None
+    phone: str | None = Field(default=None, max_length=100)
+    comment: str | None = Field(default=None, max_length=5000)
+    messenger_id: str | None = Field(default=None, max_length=500)
+    messenger_username: str | None = Field(default=None, max_length=500)
+
+
+_PATCH_PATHS = ("first_name", "last_name", "kind", "phone", "comment", "messenger_id", "messenger_username")
 
 
 class ParticipantOut(BaseModel):
@@ -51,6 +81,11 @@ class ParticipantOut(BaseModel):
     # Plain str: a kind added to the proto later must not turn reads into 500s.
     kind: str
     created_at: datetime | None
+    phone: str | None
+    comment: str | None
+    messenger_id: str | None
+    messenger_username: str | None
+    created_by: str | None
 
 
 class ParticipantList(BaseModel):
@@ -66,6 +101,11 @@ def _participant_out(p: participant_pb2.Participant) -> ParticipantOut:
         last_name=p.last_name,
         kind=enum_to_rest(participant_pb2.ParticipantKind, p.kind),
         created_at=to_datetime(p.create_time),
+        phone=p.phone or None,
+        comment=p.comment or None,
+        messenger_id=p.messenger_id or None,
+        messenger_username=p.messenger_username or None,
+        created_by=p.created_by or None,
     )
 
 
@@ -84,6 +124,10 @@ async def create_participant(
             first_name=body.first_name,
             last_name=body.last_name,
             kind=enum_from_rest(participant_pb2.ParticipantKind, body.kind),
+            phone=body.phone or "",
+            comment=body.comment or "",
+            messenger_id=body.messenger_id or "",
+            messenger_username=body.messenger_username or "",
         ),
         request_id=idempotency_request_id(idempotency_key),
     )
@@ -100,7 +144,8 @@ async def list_participants(
     page_size: PageSize = 0,
     page_token: PageToken = "",
     q: str | None = Query(default=None, max_length=200,
-                          description="Card number, last name or 'first last' (prefix, any case), or an id"),
+                          description="Card number, last name or 'first last' (prefix, any case), an id, "
+                                      "or the start of a Russian phone number ('8 916')"),
 ) -> ParticipantList:
     request = participant_service_pb2.ListParticipantsRequest(page_size=page_size, page_token=page_token,
                                                               query=q or "")
@@ -115,3 +160,22 @@ async def list_participants(
 async def get_participant(participant_id: str, participant: ParticipantBackend) -> ParticipantOut:
     request = participant_service_pb2.GetParticipantRequest(name=resource_name("participants", participant_id))
     return _participant_out(await participant.call(participant.stub.GetParticipant, request))
+
+
+@router.patch("/{participant_id}", response_model=ParticipantOut,
+              dependencies=[Depends(require_roles("admin", "volunteer"))])
+async def update_participant(participant_id: str, body: ParticipantPatch, participant: ParticipantBackend,
+                             idempotency_key: IdempotencyKey = None) -> ParticipantOut:
+    present = [f for f in _PATCH_PATHS if f in body.model_fields_set]
+    proto = participant_pb2.Participant(
+        name=resource_name("participants", participant_id),
+        first_name=body.first_name or "", last_name=body.last_name or "",
+        phone=body.phone or "", comment=body.comment or "",
+        messenger_id=body.messenger_id or "", messenger_username=body.messenger_username or "",
+    )
+    if body.kind is not None:
+        proto.kind = enum_from_rest(participant_pb2.ParticipantKind, body.kind)
+    request = participant_service_pb2.UpdateParticipantRequest(participant=proto, request_id=idempotency_key or "")
+    request.update_mask.paths.extend(present)
+    return _participant_out(
+        await participant.call(participant.stub.UpdateParticipant, request, fields=PARTICIPANT_FIELDS))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kernel import topics
 from kernel.unit_of_work import OutboxMessage, event_mapper
 from participant_service.api.convert import participant_to_proto
-from participant_service.domain.participants import ParticipantCreated
+from participant_service.domain.participants import ParticipantCreated, ParticipantUpdated
 from turnout.participant.v1 import participant_events_pb2
 
 
@@ -20,4 +20,16 @@ def _(event: ParticipantCreated) -> OutboxMessage:
         aggregate_id=event.participant.id,
         aggregate_version=event.participant.version,
         payload=participant_events_pb2.ParticipantCreated(participant=participant_to_proto(event.participant)),
+    )
+
+
+@to_message.register
+def _(event: ParticipantUpdated) -> OutboxMessage:
+    return OutboxMessage(
+        topic=topics.PARTICIPANTS,
+        aggregate_type="participant",
+        aggregate_id=event.participant.id,
+        aggregate_version=event.participant.version,
+        payload=participant_events_pb2.ParticipantUpdated(participant=participant_to_proto(event.participant),
+                                                          changed_fields=list(event.changed_fields)),
     )

@@ -12,7 +12,18 @@ from participant_service.domain.participants import Participant, ParticipantKind
 def _participant(row: sa.Row) -> Participant:
     return Participant(id=row.id, card_number=row.card_number, first_name=row.first_name,
                        last_name=row.last_name, kind=ParticipantKind(row.kind),
-                       created_at=row.created_at, version=row.version)
+                       created_at=row.created_at, version=row.version, phone=row.phone,
+                       comment=row.comment, messenger_id=row.messenger_id,
+                       messenger_username=row.messenger_username, created_by=row.created_by)
+
+
+def _columns(participant: Participant) -> dict:
+    """The editable columns and the search keys derived from them."""
+    keys = participant.name_keys
+    return dict(first_name=participant.first_name, last_name=participant.last_name, kind=participant.kind.value,
+                phone=participant.phone, comment=participant.comment, messenger_id=participant.messenger_id,
+                messenger_username=participant.messenger_username,
+                first_name_key=keys.first, last_name_key=keys.last, full_name_key=keys.full)
 
 
 async def next_card_number(connection: AsyncConnection) -> str:
@@ -20,15 +31,24 @@ async def next_card_number(connection: AsyncConnection) -> str:
 
 
 async def add(connection: AsyncConnection, participant: Participant) -> None:
-    keys = participant.name_keys
     await connection.execute(
         participants.insert().values(
-            id=participant.id, card_number=participant.card_number, first_name=participant.first_name,
-            last_name=participant.last_name, kind=participant.kind.value,
-            created_at=participant.created_at, version=participant.version,
-            first_name_key=keys.first, last_name_key=keys.last, full_name_key=keys.full,
+            id=participant.id, card_number=participant.card_number, created_at=participant.created_at,
+            version=participant.version, created_by=participant.created_by, **_columns(participant),
         )
     )
+
+
+async def get_for_update(connection: AsyncConnection, participant_id: str) -> Participant | None:
+    row = (await connection.execute(
+        sa.select(participants).where(participants.c.id == participant_id).with_for_update())).first()
+    return _participant(row) if row else None
+
+
+async def update(connection: AsyncConnection, participant: Participant) -> None:
+    """Writes the editable fields (search keys recomputed) and the participant's version."""
+    await connection.execute(participants.update().where(participants.c.id == participant.id)
+                             .values(version=participant.version, **_columns(participant)))
 
 
 async def get(connection: AsyncConnection, participant_id: str) -> Participant | None:
@@ -54,9 +74,10 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_query(*, key: str, exact_id: str, after: tuple[str, str, str] | None, limit: int) -> sa.Select:
+def search_query(*, key: str, exact_id: str, after: tuple[str, str, str] | None, limit: int,
+                 phone_prefix: str | None = None) -> sa.Select:
     """Participants whose card number, last name key or "first last" key starts with `key`, or
-    whose id is `exact_id`; ordered by (last name key, first name key, id), keyset after `after`.
+    whose phone starts with `phone_prefix` (when given), or whose id is `exact_id`; ordered by (last name key, first name key, id), keyset after `after`.
     Each arm of the OR has its own index (text_pattern_ops ones and the primary key).
 
     The pattern is rendered into the SQL (literal_execute, quoted by SQLAlchemy), not sent as a
@@ -66,9 +87,12 @@ def search_query(*, key: str, exact_id: str, after: tuple[str, str, str] | None,
     """
     pattern = sa.literal(_like_prefix(key), sa.Text, literal_execute=True)
     t = participants.c
+    arms = [t.card_number.like(pattern), t.last_name_key.like(pattern), t.full_name_key.like(pattern),
+            t.id == exact_id]
+    if phone_prefix:
+        arms.append(t.phone.like(sa.literal(_like_prefix(phone_prefix), sa.Text, literal_execute=True)))
     query = (sa.select(participants)
-             .where(sa.or_(t.card_number.like(pattern), t.last_name_key.like(pattern),
-                           t.full_name_key.like(pattern), t.id == exact_id))
+             .where(sa.or_(*arms))
              .order_by(t.last_name_key, t.first_name_key, t.id).limit(limit))
     if after is not None:
         query = query.where(sa.tuple_(t.last_name_key, t.first_name_key, t.id)
@@ -77,8 +101,9 @@ def search_query(*, key: str, exact_id: str, after: tuple[str, str, str] | None,
 
 
 async def search_page(connection: AsyncConnection, *, key: str, exact_id: str,
-                      after: tuple[str, str, str] | None, limit: int) -> list[tuple[Participant, tuple[str, str, str]]]:
+                      after: tuple[str, str, str] | None, limit: int,
+                      phone_prefix: str | None = None) -> list[tuple[Participant, tuple[str, str, str]]]:
     """Matches, each with its keyset position as stored (what the database ordered by)."""
-    query = search_query(key=key, exact_id=exact_id, after=after, limit=limit)
+    query = search_query(key=key, exact_id=exact_id, after=after, limit=limit, phone_prefix=phone_prefix)
     return [(_participant(row), (row.last_name_key, row.first_name_key, row.id))
             for row in await connection.execute(query)]

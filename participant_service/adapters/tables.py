@@ -27,6 +27,11 @@ participants = sa.Table(
     sa.Column("first_name_key", sa.Text, nullable=False),
     sa.Column("last_name_key", sa.Text, nullable=False),
     sa.Column("full_name_key", sa.Text, nullable=False),  # "first last"
+    sa.Column("phone", sa.Text, nullable=True),  # E.164, "+7XXXXXXXXXX"
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("messenger_id", sa.Text, nullable=True),
+    sa.Column("messenger_username", sa.Text, nullable=True),
+    sa.Column("created_by", sa.Text, nullable=True),  # unknown for participants created before 0003
     # text_pattern_ops: prefix LIKE 'abc%' can use them whatever the database collation.
     sa.Index("ix_participants_last_name_key_prefix", "last_name_key",
              postgresql_ops={"last_name_key": "text_pattern_ops"}),
@@ -34,6 +39,7 @@ participants = sa.Table(
              postgresql_ops={"full_name_key": "text_pattern_ops"}),
     sa.Index("ix_participants_card_number_prefix", "card_number",
              postgresql_ops={"card_number": "text_pattern_ops"}),
+    sa.Index("ix_participants_phone_prefix", "phone", postgresql_ops={"phone": "text_pattern_ops"}),
 )
 
 outbox = outbox_table(metadata)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kernel.resources import to_timestamp
-from participant_service.domain.participants import Participant, ParticipantKind
+from participant_service.domain.participants import Participant, ParticipantKind, Profile
 from turnout.participant.v1 import participant_pb2
 
 KIND_TO_PROTO = {
@@ -21,4 +21,12 @@ def participant_to_proto(participant: Participant) -> participant_pb2.Participan
         name=f"participants/{participant.id}", card_number=participant.card_number,
         first_name=participant.first_name, last_name=participant.last_name,
         kind=KIND_TO_PROTO[participant.kind], create_time=to_timestamp(participant.created_at),
+        phone=participant.phone or "", comment=participant.comment or "",
+        messenger_id=participant.messenger_id or "", messenger_username=participant.messenger_username or "",
+        created_by=participant.created_by or "",
     )
+
+
+def profile_from_proto(participant: participant_pb2.Participant) -> Profile:
+    return Profile(phone=participant.phone, comment=participant.comment, messenger_id=participant.messenger_id,
+                   messenger_username=participant.messenger_username)

@@ -6,7 +6,7 @@ from kernel.errors import InvalidArgument, fields_under
 from kernel.idempotency import fingerprint
 from kernel.resources import resource_id
 from kernel.unit_of_work import UnitOfWorkFactory
-from participant_service.api.convert import KIND_FROM_PROTO, participant_to_proto
+from participant_service.api.convert import KIND_FROM_PROTO, participant_to_proto, profile_from_proto
 from participant_service.application import participants
 from turnout.participant.v1 import participant_pb2, participant_service_pb2, participant_service_pb2_grpc
 
@@ -22,9 +22,27 @@ class ParticipantServicer(participant_service_pb2_grpc.ParticipantServiceService
         command = participants.CreateParticipant(
             first_name=request.participant.first_name, last_name=request.participant.last_name, kind=kind,
             request_id=request.request_id, fingerprint=fingerprint(request),
+            profile=profile_from_proto(request.participant),
         )
         with fields_under("participant"):
             participant = await participants.create_participant(command, self._uow)
+        return participant_to_proto(participant)
+
+    async def UpdateParticipant(self, request: participant_service_pb2.UpdateParticipantRequest, context) -> participant_pb2.Participant:
+        p = request.participant
+        participant_id = resource_id(p.name, "participants", field="participant.name")
+        paths = tuple(request.update_mask.paths)
+        participants.editable_paths(paths)  # names `update_mask`, so outside fields_under below
+        kind = KIND_FROM_PROTO.get(p.kind)
+        if "kind" in paths and (kind is None or p.kind == participant_pb2.PARTICIPANT_KIND_UNSPECIFIED):
+            raise InvalidArgument.single("participant.kind", "must be a known participant kind")
+        command = participants.UpdateParticipant(
+            participant_id=participant_id, paths=paths, first_name=p.first_name, last_name=p.last_name,
+            kind=kind or KIND_FROM_PROTO[participant_pb2.PARTICIPANT_KIND_UNSPECIFIED],
+            profile=profile_from_proto(p), request_id=request.request_id, fingerprint=fingerprint(request),
+        )
+        with fields_under("participant"):
+            participant = await participants.update_participant(command, self._uow)
         return participant_to_proto(participant)
 
     async def GetParticipant(self, request: participant_service_pb2.GetParticipantRequest, context) -> participant_pb2.Participant:

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from kernel import pagination
+from kernel import context, pagination
 from kernel.errors import InvalidArgument, NotFound
 from kernel.idempotency import execute_once
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from participant_service.adapters import participant_repository
 from participant_service.adapters.tables import idempotency_keys
 from participant_service.domain.participants import (
+    EDITABLE,
     Participant,
     ParticipantCreated,
     ParticipantKind,
+    ParticipantUpdated,
+    Profile,
     new_participant,
+    phone_query_prefix,
     query_key,
+    updated_participant,
 )
 
 MAX_QUERY = 200
@@ -29,6 +34,19 @@ class CreateParticipant:
     first_name: str
     last_name: str
     kind: ParticipantKind
+    request_id: str
+    fingerprint: str
+    profile: Profile = Profile()
+
+
+@dataclass(frozen=True)
+class UpdateParticipant:
+    participant_id: str
+    paths: tuple[str, ...]
+    first_name: str
+    last_name: str
+    kind: ParticipantKind
+    profile: Profile
     request_id: str
     fingerprint: str
 
@@ -45,7 +63,7 @@ async def create_participant(command: CreateParticipant, uow_factory: UnitOfWork
             participant_id=str(uuid.uuid4()),
             card_number=await participant_repository.next_card_number(uow.connection),
             first_name=command.first_name, last_name=command.last_name, kind=command.kind,
-            now=datetime.now(UTC),
+            now=datetime.now(UTC), profile=command.profile, created_by=context.current().actor,
         )
         await participant_repository.add(uow.connection, participant)
         uow.record(ParticipantCreated(participant))
@@ -56,12 +74,49 @@ async def create_participant(command: CreateParticipant, uow_factory: UnitOfWork
     return await get_participant(outcome["participant_id"], uow_factory)
 
 
+def editable_paths(paths: tuple[str, ...]) -> frozenset[str]:
+    """The mask's paths; any path outside EDITABLE is refused (mass assignment), not ignored."""
+    editable = ", ".join(sorted(EDITABLE))
+    if not paths:
+        raise InvalidArgument.single("update_mask", f"must name at least one of {editable}")
+    unknown = [p for p in paths if p not in EDITABLE]
+    if unknown:
+        raise InvalidArgument.single(
+            "update_mask", f"cannot update {', '.join(repr(p[:100]) for p in unknown)}; editable: {editable}")
+    return frozenset(paths)
+
+
+async def update_participant(command: UpdateParticipant, uow_factory: UnitOfWorkFactory) -> Participant:
+    paths = editable_paths(command.paths)
+
+    async def work(uow: UnitOfWork) -> dict:
+        current = await participant_repository.get_for_update(uow.connection, command.participant_id)
+        if current is None:
+            raise _missing(command.participant_id)
+        participant, changed = updated_participant(
+            current, paths, first_name=command.first_name, last_name=command.last_name, kind=command.kind,
+            profile=command.profile)
+        if changed:  # a request that changes nothing writes nothing and publishes nothing
+            participant = replace(participant, version=current.version + 1)
+            await participant_repository.update(uow.connection, participant)
+            uow.record(ParticipantUpdated(participant, changed))
+        return {"participant_id": participant.id}
+
+    outcome = await execute_once(uow_factory, idempotency_keys, request_id=command.request_id,
+                                 method="UpdateParticipant", request_fingerprint=command.fingerprint, work=work)
+    return await get_participant(outcome["participant_id"], uow_factory)
+
+
+def _missing(participant_id: str) -> NotFound:
+    return NotFound(f"participant {participant_id} does not exist",
+                    metadata={"resource": f"participants/{participant_id}"})
+
+
 async def get_participant(participant_id: str, uow_factory: UnitOfWorkFactory) -> Participant:
     async with uow_factory() as uow:
         participant = await participant_repository.get(uow.connection, participant_id)
     if participant is None:
-        raise NotFound(f"participant {participant_id} does not exist",
-                       metadata={"resource": f"participants/{participant_id}"})
+        raise _missing(participant_id)
     return participant
 
 
@@ -103,6 +158,7 @@ async def _search_participants(key: str, exact_id: str, limit: int, page_token: 
         raise InvalidArgument.single("page_token", "is not a token of this query")
     async with uow_factory() as uow:
         rows = await participant_repository.search_page(
-            uow.connection, key=key, exact_id=exact_id, after=after[1:] if after else None, limit=limit + 1)
+            uow.connection, key=key, exact_id=exact_id, after=after[1:] if after else None, limit=limit + 1,
+            phone_prefix=phone_query_prefix(key))
     page, token = pagination.page_of(rows, limit, lambda row: [tag, *row[1]])
     return ParticipantPage([participant for participant, _ in page], token)

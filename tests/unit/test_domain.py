@@ -14,9 +14,13 @@ from participant_service.domain.participants import (
     MAX_NAME,
     ParticipantKind,
     NameKeys,
+    Profile,
     clean_name,
     new_participant,
+    normalize_phone,
+    phone_query_prefix,
     query_key,
+    updated_participant,
 )
 
 NOW = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
@@ -229,3 +233,69 @@ def test_name_keys_ignore_case(first, last):
 ])
 def test_query_key_collapses_spaces_keeps_a_trailing_one_and_casefolds(query, key):
     assert query_key(query) == key
+
+
+# --- participant profile: phone, comment, messenger ------------------------------------------
+
+
+def with_profile(**fields):
+    return new_participant(participant_id="p-1", card_number="100001", first_name="Анна", last_name="Иванова",
+                           kind=ParticipantKind.VISITOR, now=NOW, profile=Profile(**fields), created_by="admin-1")
+
+
+@pytest.mark.parametrize("raw", [
+    "+7 (916) 123-45-67", "+7(916)123-45-67", "89161234567", "8 916 123 45 67", "8 (916) 123-45-67",
+    "+79161234567", "79161234567", "7 916 123 45 67", "7-916-123-45-67", "  +7 916 1234567  ",
+])
+def test_russian_phone_formats_are_stored_in_e164(raw):
+    assert normalize_phone(raw) == "+79161234567"
+    assert with_profile(phone=raw).phone == "+79161234567"
+
+
+@pytest.mark.parametrize("raw", [
+    "9161234567", "+8 916 123 45 67", "+1 202 555 0143", "8916123456", "891612345678", "+7 916 123 45 6x",
+    "+7.916.123.45.67", "++79161234567", "7+9161234567", "phone", "+44 20 7946 0958", "８９１６１２３４５６７", "8９１６１２３４５６７",
+])
+def test_other_phones_are_refused_naming_the_field(raw):
+    assert normalize_phone(raw) is None
+    assert refused_fields(with_profile, phone=raw) == ["phone"]
+
+
+def test_profile_fields_are_optional_and_cleaned():
+    bare = with_profile()
+    assert (bare.phone, bare.comment, bare.messenger_id, bare.messenger_username) == (None, None, None, None)
+    assert bare.created_by == "admin-1"
+    full = with_profile(phone="", comment="  любит первый ряд ", messenger_id=" 12345 ", messenger_username="@anna_i")
+    assert (full.phone, full.comment, full.messenger_id, full.messenger_username) == (
+        None, "любит первый ряд", "12345", "anna_i")
+
+
+def test_profile_limits_name_each_field():
+    assert refused_fields(with_profile, comment="к" * 1001, messenger_id="1" * 101,
+                          messenger_username="u" * 101) == ["comment", "messenger_id", "messenger_username"]
+    assert with_profile(comment="к" * 1000, messenger_id="1" * 100, messenger_username="@" + "u" * 100).comment
+    assert refused_fields(with_profile, messenger_username="anna ivanova") == ["messenger_username"]
+    assert refused_fields(with_profile, comment="a\x00b") == ["comment"]
+
+
+@pytest.mark.parametrize(("query", "prefix"), [
+    ("8 916", "+7916"), ("+7 (916", "+7916"), ("7916", "+7916"), ("89161234567", "+79161234567"),
+    ("+7 916 123-45", "+791612345"), ("8", None), ("+7", None), ("100001", None), ("916", None),
+    ("Иван", None), ("8 916 123 45 67 8", None),
+])
+def test_phone_query_prefix(query, prefix):
+    assert phone_query_prefix(query_key(query)) == prefix
+
+
+def test_update_replaces_only_the_masked_fields_and_reports_what_changed():
+    before = with_profile(phone="89161234567", comment="старый")
+    after, changed = updated_participant(
+        before, frozenset({"phone", "comment", "last_name"}), first_name="", last_name="Иванова",
+        kind=ParticipantKind.VOLUNTEER, profile=Profile(phone="+7 (926) 000-00-00", comment=""))
+    assert changed == ("comment", "phone")
+    assert (after.phone, after.comment, after.first_name, after.kind) == (
+        "+79260000000", None, "Анна", ParticipantKind.VISITOR)
+    assert after.version == before.version
+    assert refused_fields(updated_participant, before, frozenset({"first_name", "phone"}), first_name="Я",
+                          last_name="", kind=ParticipantKind.VISITOR, profile=Profile(phone="123")) == [
+        "first_name", "phone"]

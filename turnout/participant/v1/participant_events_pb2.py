@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from turnout.participant.v1 import participant_pb2 as turnout_dot_participant_dot_v1_dot_participant__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/turnout/participant/v1/participant_events.proto\x12\x16turnout.participant.v1\x1a(turnout/participant/v1/participant.proto\"N\n\x12ParticipantCreated\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participantb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n/turnout/participant/v1/participant_events.proto\x12\x16turnout.participant.v1\x1a(turnout/participant/v1/participant.proto\"N\n\x12ParticipantCreated\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\"f\n\x12ParticipantUpdated\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,4 +34,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PARTICIPANTCREATED']._serialized_start=117
   _globals['_PARTICIPANTCREATED']._serialized_end=195
+  _globals['_PARTICIPANTUPDATED']._serialized_start=197
+  _globals['_PARTICIPANTUPDATED']._serialized_end=299
 # @@protoc_insertion_point(module_scope)

@@ -19,17 +19,27 @@ PARTICIPANT_KIND_VISITOR: ParticipantKind
 PARTICIPANT_KIND_VOLUNTEER: ParticipantKind
 
 class Participant(_message.Message):
-    __slots__ = ("name", "card_number", "first_name", "last_name", "kind", "create_time")
+    __slots__ = ("name", "card_number", "first_name", "last_name", "kind", "create_time", "phone", "comment", "messenger_id", "messenger_username", "created_by")
     NAME_FIELD_NUMBER: _ClassVar[int]
     CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
     FIRST_NAME_FIELD_NUMBER: _ClassVar[int]
     LAST_NAME_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    COMMENT_FIELD_NUMBER: _ClassVar[int]
+    MESSENGER_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSENGER_USERNAME_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     name: str
     card_number: str
     first_name: str
     last_name: str
     kind: ParticipantKind
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., card_number: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., kind: _Optional[_Union[ParticipantKind, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    phone: str
+    comment: str
+    messenger_id: str
+    messenger_username: str
+    created_by: str
+    def __init__(self, name: _Optional[str] = ..., card_number: _Optional[str] = ..., first_name: _Optional[str] = ..., last_name: _Optional[str] = ..., kind: _Optional[_Union[ParticipantKind, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., phone: _Optional[str] = ..., comment: _Optional[str] = ..., messenger_id: _Optional[str] = ..., messenger_username: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...

@@ -22,24 +22,27 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from turnout.participant.v1 import participant_pb2 as turnout_dot_participant_dot_v1_dot_participant__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0turnout/participant/v1/participant_service.proto\x12\x16turnout.participant.v1\x1a(turnout/participant/v1/participant.proto\"h\n\x18\x43reateParticipantRequest\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetParticipantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"O\n\x17ListParticipantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05query\x18\x03 \x01(\t\"n\n\x18ListParticipantsResponse\x12\x39\n\x0cparticipants\x18\x01 \x03(\x0b\x32#.turnout.participant.v1.Participant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xdd\x02\n\x12ParticipantService\x12j\n\x11\x43reateParticipant\x12\x30.turnout.participant.v1.CreateParticipantRequest\x1a#.turnout.participant.v1.Participant\x12\x64\n\x0eGetParticipant\x12-.turnout.participant.v1.GetParticipantRequest\x1a#.turnout.participant.v1.Participant\x12u\n\x10ListParticipants\x12/.turnout.participant.v1.ListParticipantsRequest\x1a\x30.turnout.participant.v1.ListParticipantsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0turnout/participant/v1/participant_service.proto\x12\x16turnout.participant.v1\x1a google/protobuf/field_mask.proto\x1a(turnout/participant/v1/participant.proto\"h\n\x18\x43reateParticipantRequest\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetParticipantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"O\n\x17ListParticipantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05query\x18\x03 \x01(\t\"n\n\x18ListParticipantsResponse\x12\x39\n\x0cparticipants\x18\x01 \x03(\x0b\x32#.turnout.participant.v1.Participant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x01\n\x18UpdateParticipantRequest\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\xc9\x03\n\x12ParticipantService\x12j\n\x11\x43reateParticipant\x12\x30.turnout.participant.v1.CreateParticipantRequest\x1a#.turnout.participant.v1.Participant\x12\x64\n\x0eGetParticipant\x12-.turnout.participant.v1.GetParticipantRequest\x1a#.turnout.participant.v1.Participant\x12u\n\x10ListParticipants\x12/.turnout.participant.v1.ListParticipantsRequest\x1a\x30.turnout.participant.v1.ListParticipantsResponse\x12j\n\x11UpdateParticipant\x12\x30.turnout.participant.v1.UpdateParticipantRequest\x1a#.turnout.participant.v1.Participantb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.participant.v1.participant_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEPARTICIPANTREQUEST']._serialized_start=118
-  _globals['_CREATEPARTICIPANTREQUEST']._serialized_end=222
-  _globals['_GETPARTICIPANTREQUEST']._serialized_start=224
-  _globals['_GETPARTICIPANTREQUEST']._serialized_end=261
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=263
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=342
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=344
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=454
-  _globals['_PARTICIPANTSERVICE']._serialized_start=457
-  _globals['_PARTICIPANTSERVICE']._serialized_end=806
+  _globals['_CREATEPARTICIPANTREQUEST']._serialized_start=152
+  _globals['_CREATEPARTICIPANTREQUEST']._serialized_end=256
+  _globals['_GETPARTICIPANTREQUEST']._serialized_start=258
+  _globals['_GETPARTICIPANTREQUEST']._serialized_end=295
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=297
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=376
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=378
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=488
+  _globals['_UPDATEPARTICIPANTREQUEST']._serialized_start=491
+  _globals['_UPDATEPARTICIPANTREQUEST']._serialized_end=644
+  _globals['_PARTICIPANTSERVICE']._serialized_start=647
+  _globals['_PARTICIPANTSERVICE']._serialized_end=1104
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from turnout.participant.v1 import participant_pb2 as _participant_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -38,3 +39,13 @@ class ListParticipantsResponse(_message.Message):
     participants: _containers.RepeatedCompositeFieldContainer[_participant_pb2.Participant]
     next_page_token: str
     def __init__(self, participants: _Optional[_Iterable[_Union[_participant_pb2.Participant, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class UpdateParticipantRequest(_message.Message):
+    __slots__ = ("participant", "update_mask", "request_id")
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    participant: _participant_pb2.Participant
+    update_mask: _field_mask_pb2.FieldMask
+    request_id: str
+    def __init__(self, participant: _Optional[_Union[_participant_pb2.Participant, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...

@@ -51,6 +51,11 @@ class ParticipantServiceStub:
                 request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.ListParticipantsRequest.SerializeToString,
                 response_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.ListParticipantsResponse.FromString,
                 _registered_method=True)
+        self.UpdateParticipant = channel.unary_unary(
+                '/turnout.participant.v1.ParticipantService/UpdateParticipant',
+                request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateParticipantRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
+                _registered_method=True)
 
 
 class ParticipantServiceServicer:
@@ -78,6 +83,13 @@ class ParticipantServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateParticipant(self, request, context):
+        """Changes the fields named in `update_mask`; publishes ParticipantUpdated when any value changed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ParticipantServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +107,11 @@ def add_ParticipantServiceServicer_to_server(servicer, server):
                     servicer.ListParticipants,
                     request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.ListParticipantsRequest.FromString,
                     response_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.ListParticipantsResponse.SerializeToString,
+            ),
+            'UpdateParticipant': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateParticipant,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateParticipantRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -179,6 +196,33 @@ class ParticipantService:
             '/turnout.participant.v1.ParticipantService/ListParticipants',
             turnout_dot_participant_dot_v1_dot_participant__service__pb2.ListParticipantsRequest.SerializeToString,
             turnout_dot_participant_dot_v1_dot_participant__service__pb2.ListParticipantsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateParticipant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.participant.v1.ParticipantService/UpdateParticipant',
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateParticipantRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
             options,
             channel_credentials,
             insecure,
