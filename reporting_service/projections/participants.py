@@ -7,14 +7,19 @@ from reporting_service.projections.store import Command
 from turnout.participant.v1 import participant_events_pb2
 
 
-def participant_created(event: participant_events_pb2.ParticipantCreated, keys: Keyspace, occurred_at: str) -> list[Command]:
-    participant = event.participant
+def _profile(participant, keys: Keyspace, occurred_at: str) -> Command:
     participant_id = participant.name.removeprefix("participants/")
-    return [
-        ["HSET", keys.participant(participant_id),
-         "card_number", participant.card_number,
-         "first_name", participant.first_name,
-         "last_name", participant.last_name,
-         "update_time", occurred_at],
-        ["HINCRBY", keys.totals, "participant_count", 1],
-    ]
+    return ["HSET", keys.participant(participant_id),
+            "card_number", participant.card_number,
+            "first_name", participant.first_name,
+            "last_name", participant.last_name,
+            "update_time", occurred_at]
+
+
+def participant_created(event: participant_events_pb2.ParticipantCreated, keys: Keyspace, occurred_at: str) -> list[Command]:
+    return [_profile(event.participant, keys, occurred_at), ["HINCRBY", keys.totals, "participant_count", 1]]
+
+
+def participant_updated(event: participant_events_pb2.ParticipantUpdated, keys: Keyspace, occurred_at: str) -> list[Command]:
+    """The whole profile as it is now: set, not patched, so any order of replays converges."""
+    return [_profile(event.participant, keys, occurred_at)]

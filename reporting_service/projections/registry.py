@@ -22,6 +22,8 @@ PROJECTIONS: dict[str, tuple[type[Message], Projection]] = {
     catalog_events_pb2.VenueCreated.DESCRIPTOR.full_name: (catalog_events_pb2.VenueCreated, catalog.venue_created),
     participant_events_pb2.ParticipantCreated.DESCRIPTOR.full_name: (
         participant_events_pb2.ParticipantCreated, participants.participant_created),
+    participant_events_pb2.ParticipantUpdated.DESCRIPTOR.full_name: (
+        participant_events_pb2.ParticipantUpdated, participants.participant_updated),
 }
 
 

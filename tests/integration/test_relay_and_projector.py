@@ -171,3 +171,26 @@ def test_one_aggregate_on_two_topics_is_applied_from_both_in_any_order(settings,
     assert store.apply([seat, schedule]) == 2
     assert store.apply([schedule, seat]) == 0, "a replay changes nothing"
     assert client.hgetall(target) == {"ledger": "1", "catalog": "1"}
+
+
+def test_a_participant_update_replaces_the_projected_profile(settings, unique):
+    from reporting_service.projections.registry import to_change
+    from kernel.unit_of_work import OutboxMessage, build_envelope
+    from turnout.participant.v1 import participant_events_pb2, participant_pb2
+
+    keyspace = Keyspace(prefix=f"test-profile-{unique}")
+    store = ProjectionStore(redis.Redis.from_url(settings.redis_url), keyspace)
+
+    def envelope(payload, version: int) -> bytes:
+        return build_envelope(OutboxMessage(topics.PARTICIPANTS, "participant", "p1", version, payload)).SerializeToString()
+
+    person = participant_pb2.Participant(name="participants/p1", card_number="100001", first_name="Анна",
+                                         last_name="Иванова")
+    renamed = participant_pb2.Participant(name="participants/p1", card_number="100001", first_name="Анна",
+                                          last_name="Петрова")
+    changes = [to_change(topics.PARTICIPANTS, envelope(participant_events_pb2.ParticipantCreated(participant=person), 1), keyspace),
+               to_change(topics.PARTICIPANTS, envelope(participant_events_pb2.ParticipantUpdated(participant=renamed), 2), keyspace)]
+    assert store.apply(changes) == 2
+    profile = redis.Redis.from_url(settings.redis_url, decode_responses=True).hgetall(keyspace.participant("p1"))
+    assert profile["last_name"] == "Петрова"
+    assert redis.Redis.from_url(settings.redis_url).hget(keyspace.totals, "participant_count") == b"1"
