@@ -16,7 +16,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import problems
 from gateway.backends import Backends
-from gateway.routes import events, operations, participants, seats, services, sessions, venues
+from gateway.routes import (
+    drafts,
+    events,
+    operations,
+    participants,
+    registrations,
+    seats,
+    services,
+    sessions,
+    venues,
+)
 from gateway.security import authenticated
 from kernel import context
 from kernel.settings import Settings
@@ -26,7 +36,8 @@ logger = logging.getLogger(__name__)
 # Every `/v1` resource router; each is included with bearer authentication. They carry
 # their full path prefix themselves: FastAPI (>= 0.137) reports the route of a nested
 # router without its parents' prefixes, which would make the metrics' route label lie.
-V1_ROUTERS = (venues.router, services.router, events.router, sessions.router, seats.router, participants.router)
+V1_ROUTERS = (venues.router, services.router, events.router, sessions.router, seats.router, participants.router,
+              drafts.router, registrations.router)
 
 REQUESTS = Counter(
     "turnout_gateway_requests_total",

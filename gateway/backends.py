@@ -8,7 +8,7 @@ dependencies and never touch channels, metadata or error translation themselves.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -24,6 +24,7 @@ from kernel.auth import Principal
 from kernel.settings import Settings
 from turnout.event.v1.event_service_pb2_grpc import EventServiceStub
 from turnout.participant.v1.participant_service_pb2_grpc import ParticipantServiceStub
+from turnout.participant.v1.registration_service_pb2_grpc import RegistrationServiceStub
 from turnout.reporting.v1.reporting_service_pb2_grpc import ReportingServiceStub
 
 BackendName = Literal["event", "participant", "reporting"]
@@ -69,6 +70,13 @@ class Backend(Generic[StubT]):
             name, fail_max=settings.breaker_fail_max, reset_timeout=settings.breaker_reset_seconds
         )
         self.deadline = settings.grpc_deadline_seconds
+        # Further gRPC services the same process serves, sharing its channel and breaker.
+        self.services: dict[type, Any] = {}
+
+    def service(self, stub_type: type) -> Any:
+        if stub_type not in self.services:
+            self.services[stub_type] = stub_type(self.channel)
+        return self.services[stub_type]
 
     async def invoke(
         self,
@@ -142,13 +150,14 @@ class BackendClient(Generic[StubT]):
     """A backend bound to one request, so routes pass only what differs per call:
     `await event.call(event.stub.GetVenue, request)`."""
 
-    def __init__(self, backend: Backend[StubT], context: CallContext):
+    def __init__(self, backend: Backend[Any], context: CallContext, stub: StubT | None = None):
         self._backend = backend
         self._context = context
+        self._stub = stub  # another gRPC service of the same backend process
 
     @property
     def stub(self) -> StubT:
-        return self._backend.stub
+        return self._stub if self._stub is not None else self._backend.stub
 
     async def call(
         self, method: RpcMethod[ResponseT], request: Any, *, fields: problems.FieldNames | None = None
@@ -168,7 +177,13 @@ def _client(name: BackendName) -> Callable[..., Awaitable[BackendClient[Any]]]:
     return provide
 
 
+async def _registrations(request: Request, principal: CurrentPrincipal) -> BackendClient[RegistrationServiceStub]:
+    backend: Backend[Any] = request.app.state.backends.participant
+    return BackendClient(backend, request_context(request, principal), backend.service(RegistrationServiceStub))
+
+
 EventBackend = Annotated[BackendClient[EventServiceStub], Depends(_client("event"))]
 ParticipantBackend = Annotated[BackendClient[ParticipantServiceStub], Depends(_client("participant"))]
 ReportingBackend = Annotated[BackendClient[ReportingServiceStub], Depends(_client("reporting"))]
-
+# RegistrationService is served by participant-service: same channel, same breaker.
+RegistrationBackend = Annotated[BackendClient[RegistrationServiceStub], Depends(_registrations)]

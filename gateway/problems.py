@@ -37,6 +37,18 @@ _RPC_TO_HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
     grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "resource_exhausted"),
 }
 _UNAVAILABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# Reasons whose HTTP status is more precise than their gRPC code's.
+_REASON_STATUS: dict[str, int] = {
+    "document_too_large": 413,
+    "unsupported_document_type": 415,
+    # FAILED_PRECONDITION in gRPC (it must not open the circuit breaker), but retryable.
+    "document_storage_unavailable": 503,
+}
+# Reasons REST names after its own vocabulary: the request id travels as `Idempotency-Key`.
+_REST_CODES: dict[str, str] = {"request_id_reused": "idempotency_key_reused"}
+# Statuses for those REST codes: a reused key is an unprocessable request (as in the IETF
+# Idempotency-Key draft); a key still in flight is a conflict to retry.
+_REASON_STATUS.update({"idempotency_key_reused": 422, "request_in_progress": 409})
 _PARAM_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 
 
@@ -146,7 +158,7 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: FieldName
             info = error_details_pb2.ErrorInfo()
             any_detail.Unpack(info)
             if info.reason:
-                problem.code = info.reason.lower()
+                problem.code = _REST_CODES.get(info.reason.lower(), info.reason.lower())
         elif any_detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad_request = error_details_pb2.BadRequest()
             any_detail.Unpack(bad_request)
@@ -158,6 +170,10 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: FieldName
             any_detail.Unpack(retry)
             delay = retry.retry_delay.seconds + retry.retry_delay.nanos / 1e9
             problem.headers["Retry-After"] = str(max(1, math.ceil(delay)))
+    if problem.code in _REASON_STATUS:
+        problem.status = _REASON_STATUS[problem.code]
+        if problem.status == 503:
+            problem.headers.setdefault("Retry-After", "5")
     return problem
 
 

@@ -70,6 +70,13 @@ class Unavailable(DomainError):
     reason = "UNAVAILABLE"
 
 
+class Aborted(DomainError):
+    """A concurrent operation is in the way (for example the same request still running);
+    retrying later may succeed."""
+
+    reason = "ABORTED"
+
+
 @dataclass
 class Validator:
     """Collects every field violation of a request before refusing it, so a client sees all

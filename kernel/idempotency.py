@@ -122,11 +122,11 @@ async def execute_once(
                 .returning(keys.c.request_id)
             )
             if claimed is None:
-                return _answer(await _recall(uow, keys, request_id, method, request_fingerprint))
+                return answer(await _recall(uow, keys, request_id, method, request_fingerprint))
         try:
             outcome = await work(uow)
         except KeyClaimed as taken:
-            return _answer(_checked(request_id, taken.method, taken.fingerprint, taken.outcome, method,
+            return answer(checked(request_id, taken.method, taken.fingerprint, taken.outcome, method,
                                     request_fingerprint))
         except RefusedBeforeWriting as refused:
             error = refused.refusal
@@ -138,7 +138,7 @@ async def execute_once(
                 f"UPDATE {uow.connection.dialect.identifier_preparer.format_table(keys)} "
                 "SET outcome = $2::jsonb WHERE request_id = $1", request_id, json.dumps(outcome))
             await uow.commit()
-            return _answer(outcome)
+            return answer(outcome)
         except remember as error:
             if not request_id:
                 raise
@@ -151,7 +151,7 @@ async def execute_once(
             await uow.commit()
             return outcome
     # The work was rolled back with its key; remember the refusal as the outcome.
-    return _answer(await _remember(uow_factory, keys, request_id, method, request_fingerprint, refusal))
+    return answer(await _remember(uow_factory, keys, request_id, method, request_fingerprint, refusal))
 
 
 def refusal_outcome(error: DomainError) -> Outcome:
@@ -161,7 +161,7 @@ def refusal_outcome(error: DomainError) -> Outcome:
                       "metadata": dict(error.metadata)}}
 
 
-def _answer(outcome: Outcome) -> Outcome:
+def answer(outcome: Outcome) -> Outcome:
     """The outcome, or the remembered refusal raised again."""
     error = outcome.get("error")
     if isinstance(error, dict) and error.get("class") in _REMEMBERABLE:
@@ -194,10 +194,10 @@ async def _recall(uow: UnitOfWork, keys: sa.Table, request_id: str, method: str,
             sa.select(keys.c.method, keys.c.fingerprint, keys.c.outcome).where(keys.c.request_id == request_id)
         )
     ).one()
-    return _checked(request_id, row.method, row.fingerprint, row.outcome, method, request_fingerprint)
+    return checked(request_id, row.method, row.fingerprint, row.outcome, method, request_fingerprint)
 
 
-def _checked(request_id: str, stored_method: str, stored_fingerprint: str, outcome: Outcome, method: str,
+def checked(request_id: str, stored_method: str, stored_fingerprint: str, outcome: Outcome, method: str,
              request_fingerprint: str) -> Outcome:
     if stored_method != method or stored_fingerprint != request_fingerprint:
         raise RequestIdReused(request_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from kernel.errors import InvalidArgument
@@ -59,3 +60,15 @@ def page_of(rows: list[T], limit: int, position_of: Callable[[T], list[Any]]) ->
     page = rows[:limit]
     token = encode_token(position_of(page[-1])) if len(rows) > limit else ""
     return page, token
+
+
+def position_moment(part: str) -> datetime:
+    """A timestamp part of a keyset position (written with `datetime.isoformat()`), checked:
+    the database compares it as a timestamp, so a forged one must be refused here."""
+    try:
+        moment = datetime.fromisoformat(part)
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)  # may overflow at the ends of the calendar
+    except (ValueError, OverflowError):
+        pass
+    raise InvalidArgument.single("page_token", "is not a token this service issued")

@@ -53,6 +53,25 @@ class Settings(BaseSettings):
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     projector_group: str = "turnout-reporting"
 
+    # Staged sign-up (participant_service): drafts in Redis, documents on disk.
+    draft_ttl_seconds: int = Field(default=24 * 3600, gt=0, description="a draft expires this long after its last touch")
+    document_dir: str = Field(default=".turnout/documents", min_length=1,
+                              description="where uploaded documents are kept; `turnout dev` puts it under its data dir")
+    document_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    document_cleanup_age_hours: float = Field(default=48.0, gt=0,
+                                              description="unreferenced document files older than this are deleted")
+    document_cleanup_interval_seconds: float = Field(default=3600.0, gt=0)
+
+    # Registrations (participant_service): the booking saga and its background reconciler.
+    registration_saga_hold_seconds: float = Field(
+        default=120.0, gt=0, description="how long the saga's seat hold lives before its confirmation; what a "
+                                         "crash between the saga's steps costs at most")
+    registration_lease_seconds: float = Field(
+        default=30.0, gt=0, description="a request still running after this long may be retried by another replica")
+    waitlist_offer_seconds: float = Field(default=900.0, gt=0, description="how long a waitlist offer is held")
+    reconcile_interval_seconds: float = Field(
+        default=1.0, gt=0, description="how often owed ledger calls, lapsed holds and waitlists are processed")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 

@@ -128,6 +128,53 @@ def token(
     print(issue_token(secret, sub=sub, roles=role, participant_id=participant_id, ttl_seconds=ttl))
 
 
+documents_app = typer.Typer(no_args_is_help=True, help="Uploaded documents of the staged sign-up.")
+app.add_typer(documents_app, name="documents")
+
+
+@documents_app.command("cleanup")
+def documents_cleanup(
+    older_than_hours: Annotated[float | None, typer.Option(
+        min=0.0, help="Age threshold; default TURNOUT_DOCUMENT_CLEANUP_AGE_HOURS (48)")] = None,
+    data_dir: DataDir = pathlib.Path(".turnout"),
+) -> None:
+    """Delete files in TURNOUT_DOCUMENT_DIR older than the threshold that no document row references; print counts.
+
+    Settings not in the environment come from a running `turnout dev` in --data-dir."""
+    import os
+    from datetime import timedelta
+
+    from kernel.devstack.stack import load_stack_env
+
+    from kernel.bootstrap import bootstrap_command_service
+    from kernel.checks import check_database
+    from participant_service.adapters.document_store import DocumentStore
+    from participant_service.adapters.messages import to_message
+    from participant_service.adapters.tables import outbox
+    from participant_service.application.document_cleanup import cleanup_documents
+
+    stack_env = load_stack_env(data_dir.resolve())
+    settings = load_settings(**{name.removeprefix("TURNOUT_").lower(): value for name, value in stack_env.items()
+                                if name.startswith("TURNOUT_") and name not in os.environ})
+    hours = settings.document_cleanup_age_hours if older_than_hours is None else older_than_hours
+
+    async def run():  # type: ignore[no-untyped-def]
+        await check_database(settings)
+        deps = bootstrap_command_service(settings, outbox, to_message)
+        try:
+            return await cleanup_documents(DocumentStore(settings.document_dir), deps.uow_factory,
+                                           max_age=timedelta(hours=hours))
+        finally:
+            await deps.engine.dispose()
+
+    report = asyncio.run(run())
+    table = Table(title=f"document cleanup in {settings.document_dir} (older than {hours:g} h)")
+    for column in ("scanned", "deleted", "kept_referenced", "kept_young"):
+        table.add_column(column, justify="right")
+    table.add_row(*(str(getattr(report, c)) for c in ("scanned", "deleted", "kept_referenced", "kept_young")))
+    Console().print(table)
+
+
 def main() -> None:
     # SIGPIPE default: `turnout token | head` must not print a traceback.
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)

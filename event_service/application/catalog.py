@@ -327,13 +327,7 @@ def _position(token: str) -> tuple[datetime, str] | None:
     after = pagination.keyset_after(token)
     if after is None:
         return None
-    try:
-        moment = datetime.fromisoformat(after[0])
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise InvalidArgument.single("page_token", "is not a token this service issued")
-    return moment, after[1]
+    return pagination.position_moment(after[0]), after[1]
 
 
 def _event_filter(query: ListEvents, check: Validator) -> EventFilter:

@@ -86,6 +86,17 @@ class ParticipantOut(BaseModel):
     messenger_id: str | None
     messenger_username: str | None
     created_by: str | None
+    verification_status: str | None = Field(
+        default=None, description="pending_review, approved or rejected for participants who signed up with "
+                                  "documents (a draft); null without documents")
+    verification_reason: str | None = None
+
+
+class VerificationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["pending_review", "approved", "rejected"]
+    reason: str | None = Field(default=None, max_length=5000, description="only with rejected, at most 1000 characters")
 
 
 class ParticipantList(BaseModel):
@@ -106,7 +117,13 @@ def _participant_out(p: participant_pb2.Participant) -> ParticipantOut:
         messenger_id=p.messenger_id or None,
         messenger_username=p.messenger_username or None,
         created_by=p.created_by or None,
+        verification_status=(enum_to_rest(participant_pb2.VerificationStatus, p.verification_status)
+                             if p.verification_status else None),
+        verification_reason=p.verification_reason or None,
     )
+
+
+participant_out = _participant_out
 
 
 @router.post(
@@ -179,3 +196,18 @@ async def update_participant(participant_id: str, body: ParticipantPatch, partic
     request.update_mask.paths.extend(present)
     return _participant_out(
         await participant.call(participant.stub.UpdateParticipant, request, fields=PARTICIPANT_FIELDS))
+
+
+@router.post("/{participant_id}/verification", response_model=ParticipantOut,
+             dependencies=[Depends(require_roles("admin"))])
+async def review_participant(participant_id: str, body: VerificationIn, participant: ParticipantBackend,
+                             idempotency_key: IdempotencyKey = None) -> ParticipantOut:
+    """An admin's review of the documents of a participant who signed up with them; 409
+    `no_documents` for a participant without documents."""
+    request = participant_service_pb2.ReviewParticipantRequest(
+        name=resource_name("participants", participant_id),
+        verification_status=enum_from_rest(participant_pb2.VerificationStatus, body.status),
+        reason=body.reason or "", request_id=idempotency_request_id(idempotency_key))
+    return _participant_out(await participant.call(
+        participant.stub.ReviewParticipant, request,
+        fields={"verification_status": "status", "reason": "reason", "name": "id", "request_id": "Idempotency-Key"}))

@@ -84,6 +84,7 @@ class DevStack:
             "TURNOUT_HOST": "127.0.0.1",
             "TURNOUT_GATEWAY_PORT": str(self.ports["gateway"]),
         })
+        env.setdefault("TURNOUT_DOCUMENT_DIR", str(self.data_dir / "documents"))
         for name, setting in GRPC_SERVICES.items():
             env[f"TURNOUT_{setting.upper()}"] = str(self.ports[name])
         env.setdefault("PYTHONUNBUFFERED", "1")

@@ -5,8 +5,10 @@ from __future__ import annotations
 from kernel import topics
 from kernel.unit_of_work import OutboxMessage, event_mapper
 from participant_service.api.convert import participant_to_proto
+from participant_service.api.registration_convert import registration_to_proto
+from participant_service.domain import registrations
 from participant_service.domain.participants import ParticipantCreated, ParticipantUpdated
-from turnout.participant.v1 import participant_events_pb2
+from turnout.participant.v1 import participant_events_pb2, registration_events_pb2
 
 
 to_message = event_mapper()
@@ -33,3 +35,28 @@ def _(event: ParticipantUpdated) -> OutboxMessage:
         payload=participant_events_pb2.ParticipantUpdated(participant=participant_to_proto(event.participant),
                                                           changed_fields=list(event.changed_fields)),
     )
+
+
+def _registration_message(payload_type: type, topic: str = topics.PARTICIPANTS):  # type: ignore[no-untyped-def]
+    """Registration events: keyed by the registration, versioned by its row version."""
+
+    def to_outbox(event) -> OutboxMessage:  # type: ignore[no-untyped-def]
+        registration = event.registration
+        return OutboxMessage(topic=topic, aggregate_type="registration", aggregate_id=registration.id,
+                             aggregate_version=registration.version,
+                             payload=payload_type(registration=registration_to_proto(registration)))
+
+    return to_outbox
+
+
+for _event, _payload in (
+    (registrations.RegistrationCreated, registration_events_pb2.RegistrationCreated),
+    (registrations.RegistrationConfirmed, registration_events_pb2.RegistrationConfirmed),
+    (registrations.RegistrationCancelled, registration_events_pb2.RegistrationCancelled),
+    (registrations.RegistrationExpired, registration_events_pb2.RegistrationExpired),
+    (registrations.AttendanceMarked, registration_events_pb2.AttendanceMarked),
+    (registrations.WaitlistOfferMade, registration_events_pb2.WaitlistOfferMade),
+):
+    to_message.register(_event, _registration_message(_payload))
+to_message.register(registrations.OfferNotification,
+                    _registration_message(registration_events_pb2.WaitlistOfferMade, topics.NOTIFICATIONS))

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from participant_service.adapters.tables import card_numbers, participants
-from participant_service.domain.participants import Participant, ParticipantKind
+from participant_service.domain.participants import Participant, ParticipantKind, VerificationStatus
 
 
 def _participant(row: sa.Row) -> Participant:
@@ -14,7 +14,10 @@ def _participant(row: sa.Row) -> Participant:
                        last_name=row.last_name, kind=ParticipantKind(row.kind),
                        created_at=row.created_at, version=row.version, phone=row.phone,
                        comment=row.comment, messenger_id=row.messenger_id,
-                       messenger_username=row.messenger_username, created_by=row.created_by)
+                       messenger_username=row.messenger_username, created_by=row.created_by,
+                       verification_status=VerificationStatus(row.verification_status)
+                       if row.verification_status else None,
+                       verification_reason=row.verification_reason)
 
 
 def _columns(participant: Participant) -> dict:
@@ -35,8 +38,21 @@ async def add(connection: AsyncConnection, participant: Participant) -> None:
         participants.insert().values(
             id=participant.id, card_number=participant.card_number, created_at=participant.created_at,
             version=participant.version, created_by=participant.created_by, **_columns(participant),
+            **_verification(participant),
         )
     )
+
+
+def _verification(participant: Participant) -> dict:
+    status = participant.verification_status
+    return dict(verification_status=status.value if status else None,
+                verification_reason=participant.verification_reason)
+
+
+async def update_verification(connection: AsyncConnection, participant: Participant) -> None:
+    """Writes the verification status and reason and the participant's version."""
+    await connection.execute(participants.update().where(participants.c.id == participant.id)
+                             .values(version=participant.version, **_verification(participant)))
 
 
 async def get_for_update(connection: AsyncConnection, participant_id: str) -> Participant | None:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from kernel.resources import to_timestamp
-from participant_service.domain.participants import Participant, ParticipantKind, Profile
+from participant_service.domain.participants import Participant, ParticipantKind, Profile, VerificationStatus
 from turnout.participant.v1 import participant_pb2
 
 KIND_TO_PROTO = {
     ParticipantKind.VISITOR: participant_pb2.PARTICIPANT_KIND_VISITOR,
     ParticipantKind.VOLUNTEER: participant_pb2.PARTICIPANT_KIND_VOLUNTEER,
 }
+VERIFICATION_TO_PROTO = {
+    None: participant_pb2.VERIFICATION_STATUS_UNSPECIFIED,
+    VerificationStatus.PENDING_REVIEW: participant_pb2.VERIFICATION_STATUS_PENDING_REVIEW,
+    VerificationStatus.APPROVED: participant_pb2.VERIFICATION_STATUS_APPROVED,
+    VerificationStatus.REJECTED: participant_pb2.VERIFICATION_STATUS_REJECTED,
+}
+VERIFICATION_FROM_PROTO = {proto: status for status, proto in VERIFICATION_TO_PROTO.items() if status}
 # An unspecified kind means a visitor: most people who sign up are.
 KIND_FROM_PROTO = {proto: kind for kind, proto in KIND_TO_PROTO.items()} | {
     participant_pb2.PARTICIPANT_KIND_UNSPECIFIED: ParticipantKind.VISITOR
@@ -24,6 +31,8 @@ def participant_to_proto(participant: Participant) -> participant_pb2.Participan
         phone=participant.phone or "", comment=participant.comment or "",
         messenger_id=participant.messenger_id or "", messenger_username=participant.messenger_username or "",
         created_by=participant.created_by or "",
+        verification_status=VERIFICATION_TO_PROTO[participant.verification_status],
+        verification_reason=participant.verification_reason or "",
     )
 
 

@@ -7,13 +7,17 @@ from kernel.idempotency import fingerprint
 from kernel.resources import resource_id
 from kernel.unit_of_work import UnitOfWorkFactory
 from participant_service.api.convert import KIND_FROM_PROTO, participant_to_proto, profile_from_proto
+from participant_service.api.drafts import DraftMethods
 from participant_service.application import participants
+from participant_service.application.drafts import Drafts
 from turnout.participant.v1 import participant_pb2, participant_service_pb2, participant_service_pb2_grpc
 
 
-class ParticipantServicer(participant_service_pb2_grpc.ParticipantServiceServicer):
-    def __init__(self, uow_factory: UnitOfWorkFactory):
+class ParticipantServicer(DraftMethods, participant_service_pb2_grpc.ParticipantServiceServicer):
+    def __init__(self, uow_factory: UnitOfWorkFactory, drafts: Drafts | None = None):
         self._uow = uow_factory
+        # Drafts and documents (Redis, the document directory); None refuses those methods.
+        self._drafts = drafts
 
     async def CreateParticipant(self, request: participant_service_pb2.CreateParticipantRequest, context) -> participant_pb2.Participant:
         kind = KIND_FROM_PROTO.get(request.participant.kind)

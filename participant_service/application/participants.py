@@ -20,6 +20,7 @@ from participant_service.domain.participants import (
     ParticipantKind,
     ParticipantUpdated,
     Profile,
+    VerificationStatus,
     new_participant,
     phone_query_prefix,
     query_key,
@@ -57,16 +58,28 @@ class ParticipantPage:
     next_page_token: str
 
 
+async def add_new_participant(
+    uow: UnitOfWork, *, first_name: str, last_name: str, kind: ParticipantKind, profile: Profile,
+    verification_status: VerificationStatus | None = None,
+) -> Participant:
+    """Validates and inserts a participant and records ParticipantCreated, in `uow`'s
+    transaction: how every participant comes to exist (CreateParticipant, SubmitDraft)."""
+    participant = new_participant(
+        participant_id=str(uuid.uuid4()),
+        card_number=await participant_repository.next_card_number(uow.connection),
+        first_name=first_name, last_name=last_name, kind=kind,
+        now=datetime.now(UTC), profile=profile, created_by=context.current().actor,
+        verification_status=verification_status,
+    )
+    await participant_repository.add(uow.connection, participant)
+    uow.record(ParticipantCreated(participant))
+    return participant
+
+
 async def create_participant(command: CreateParticipant, uow_factory: UnitOfWorkFactory) -> Participant:
     async def work(uow: UnitOfWork) -> dict:
-        participant = new_participant(
-            participant_id=str(uuid.uuid4()),
-            card_number=await participant_repository.next_card_number(uow.connection),
-            first_name=command.first_name, last_name=command.last_name, kind=command.kind,
-            now=datetime.now(UTC), profile=command.profile, created_by=context.current().actor,
-        )
-        await participant_repository.add(uow.connection, participant)
-        uow.record(ParticipantCreated(participant))
+        participant = await add_new_participant(uow, first_name=command.first_name, last_name=command.last_name,
+                                                kind=command.kind, profile=command.profile)
         return {"participant_id": participant.id}
 
     outcome = await execute_once(uow_factory, idempotency_keys, request_id=command.request_id,
@@ -133,11 +146,7 @@ async def list_participants(page_size: int, page_token: str, uow_factory: UnitOf
         return await _search_participants(key, query.strip(), limit, page_token, uow_factory)
     after = pagination.keyset_after(page_token)
     if after is not None:
-        # The database casts the position to a timestamp: a forged one must be refused here.
-        try:
-            after = (datetime.fromisoformat(after[0]).astimezone(UTC).isoformat(), after[1])
-        except (ValueError, OverflowError):
-            raise InvalidArgument.single("page_token", "is not a token this service issued") from None
+        after = (pagination.position_moment(after[0]).isoformat(), after[1])
     async with uow_factory() as uow:
         rows = await participant_repository.list_page(uow.connection, after=after, limit=limit + 1)
     return ParticipantPage(*pagination.page_of(rows, limit, lambda p: [p.created_at.isoformat(), p.id]))

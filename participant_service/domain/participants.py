@@ -30,6 +30,13 @@ class ParticipantKind(Enum):
     VOLUNTEER = "volunteer"
 
 
+class VerificationStatus(Enum):
+    """Review of the documents of a participant who signed up with them; None without documents."""
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 @dataclass(frozen=True)
 class Participant:
     id: str
@@ -44,6 +51,8 @@ class Participant:
     messenger_id: str | None = None
     messenger_username: str | None = None  # without a leading "@"
     created_by: str | None = None
+    verification_status: VerificationStatus | None = None
+    verification_reason: str | None = None
 
     @property
     def name_keys(self) -> NameKeys:
@@ -143,7 +152,7 @@ def clean_profile(check: Validator, profile: Profile, fields: frozenset[str] = E
     return cleaned
 
 
-def _check_name(check: Validator, field: str, value: str) -> None:
+def check_name(check: Validator, field: str, value: str) -> None:
     if len(value) < MIN_NAME:
         check.add(field, f"must have at least {MIN_NAME} characters")
     elif len(value) > MAX_NAME:
@@ -155,15 +164,17 @@ def _check_name(check: Validator, field: str, value: str) -> None:
 def new_participant(
     *, participant_id: str, card_number: str, first_name: str, last_name: str,
     kind: ParticipantKind, now: datetime, profile: Profile = Profile(), created_by: str | None = None,
+    verification_status: VerificationStatus | None = None,
 ) -> Participant:
     first_name, last_name = clean_name(first_name), clean_name(last_name)
     check = Validator()
-    _check_name(check, "first_name", first_name)
-    _check_name(check, "last_name", last_name)
+    check_name(check, "first_name", first_name)
+    check_name(check, "last_name", last_name)
     cleaned = clean_profile(check, profile)
     check.raise_if_any()
     return Participant(id=participant_id, card_number=card_number, first_name=first_name,
-                       last_name=last_name, kind=kind, created_at=now, created_by=created_by, **cleaned)
+                       last_name=last_name, kind=kind, created_at=now, created_by=created_by,
+                       verification_status=verification_status, **cleaned)
 
 
 def updated_participant(
@@ -176,13 +187,33 @@ def updated_participant(
     changes: dict[str, object] = {}
     if "first_name" in paths:
         changes["first_name"] = clean_name(first_name)
-        _check_name(check, "first_name", changes["first_name"])
+        check_name(check, "first_name", changes["first_name"])
     if "last_name" in paths:
         changes["last_name"] = clean_name(last_name)
-        _check_name(check, "last_name", changes["last_name"])
+        check_name(check, "last_name", changes["last_name"])
     if "kind" in paths:
         changes["kind"] = kind
     changes |= clean_profile(check, profile, paths)
     check.raise_if_any()
     changed = tuple(sorted(f for f, v in changes.items() if getattr(participant, f) != v))
+    return replace(participant, **changes), changed
+
+
+MAX_VERIFICATION_REASON = 1000
+
+
+def reviewed_participant(participant: Participant, status: VerificationStatus, reason: str) -> tuple[Participant, tuple[str, ...]]:
+    """The participant with an admin's review of its documents, and the fields it changed.
+    Only a rejection carries a reason; approving or reopening clears it."""
+    check = Validator()
+    reason = reason.strip()
+    if reason and status is not VerificationStatus.REJECTED:
+        check.add("reason", "is only given with a rejection")
+    elif "\x00" in reason:
+        check.add("reason", "must not contain NUL characters")
+    elif len(reason) > MAX_VERIFICATION_REASON:
+        check.add("reason", f"must have at most {MAX_VERIFICATION_REASON} characters")
+    check.raise_if_any()
+    changes = {"verification_status": status, "verification_reason": reason or None}
+    changed = tuple(f for f, v in changes.items() if getattr(participant, f) != v)
     return replace(participant, **changes), changed

@@ -136,7 +136,7 @@ async def ledger_mismatches(engine: AsyncEngine, occurrence_id: str) -> list[str
     plus any counter below zero."""
     live = "s.state IN ('held', 'confirmed')"
     checks = {
-        "session held/confirmed": f"""
+        "session held/confirmed": """
             SELECT x.id, x.held, x.confirmed, count(*) FILTER (WHERE s.state = 'held'),
                    count(*) FILTER (WHERE s.state = 'confirmed')
             FROM event_service.sessions x LEFT JOIN event_service.seats s ON s.session_id = x.id

@@ -372,7 +372,8 @@ async def test_backend_validation_error_is_400_naming_rest_fields(client: httpx.
     ("code", "reason", "status", "problem_code"),
     [
         (code_pb2.ALREADY_EXISTS, "ALREADY_EXISTS", 409, "already_exists"),
-        (code_pb2.FAILED_PRECONDITION, "REQUEST_ID_REUSED", 409, "request_id_reused"),
+        (code_pb2.INVALID_ARGUMENT, "REQUEST_ID_REUSED", 422, "idempotency_key_reused"),
+        (code_pb2.ABORTED, "REQUEST_IN_PROGRESS", 409, "request_in_progress"),
         (code_pb2.PERMISSION_DENIED, "NOT_YOURS", 403, "not_yours"),
         (code_pb2.RESOURCE_EXHAUSTED, "RATE_LIMITED", 429, "rate_limited"),
     ],

@@ -25,15 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(turnout/participant/v1/participant.proto\x12\x16turnout.participant.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa5\x02\n\x0bParticipant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x12\n\nfirst_name\x18\x03 \x01(\t\x12\x11\n\tlast_name\x18\x04 \x01(\t\x12\x35\n\x04kind\x18\x05 \x01(\x0e\x32\'.turnout.participant.v1.ParticipantKind\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x0f\n\x07\x63omment\x18\x08 \x01(\t\x12\x14\n\x0cmessenger_id\x18\t \x01(\t\x12\x1a\n\x12messenger_username\x18\n \x01(\t\x12\x12\n\ncreated_by\x18\x0b \x01(\t*q\n\x0fParticipantKind\x12 \n\x1cPARTICIPANT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18PARTICIPANT_KIND_VISITOR\x10\x01\x12\x1e\n\x1aPARTICIPANT_KIND_VOLUNTEER\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(turnout/participant/v1/participant.proto\x12\x16turnout.participant.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x03\n\x0bParticipant\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61rd_number\x18\x02 \x01(\t\x12\x12\n\nfirst_name\x18\x03 \x01(\t\x12\x11\n\tlast_name\x18\x04 \x01(\t\x12\x35\n\x04kind\x18\x05 \x01(\x0e\x32\'.turnout.participant.v1.ParticipantKind\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05phone\x18\x07 \x01(\t\x12\x0f\n\x07\x63omment\x18\x08 \x01(\t\x12\x14\n\x0cmessenger_id\x18\t \x01(\t\x12\x1a\n\x12messenger_username\x18\n \x01(\t\x12\x12\n\ncreated_by\x18\x0b \x01(\t\x12G\n\x13verification_status\x18\x0c \x01(\x0e\x32*.turnout.participant.v1.VerificationStatus\x12\x1b\n\x13verification_reason\x18\r \x01(\t*q\n\x0fParticipantKind\x12 \n\x1cPARTICIPANT_KIND_UNSPECIFIED\x10\x00\x12\x1c\n\x18PARTICIPANT_KIND_VISITOR\x10\x01\x12\x1e\n\x1aPARTICIPANT_KIND_VOLUNTEER\x10\x02*\xa5\x01\n\x12VerificationStatus\x12#\n\x1fVERIFICATION_STATUS_UNSPECIFIED\x10\x00\x12&\n\"VERIFICATION_STATUS_PENDING_REVIEW\x10\x01\x12 \n\x1cVERIFICATION_STATUS_APPROVED\x10\x02\x12 \n\x1cVERIFICATION_STATUS_REJECTED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.participant.v1.participant_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PARTICIPANTKIND']._serialized_start=397
-  _globals['_PARTICIPANTKIND']._serialized_end=510
+  _globals['_PARTICIPANTKIND']._serialized_start=499
+  _globals['_PARTICIPANTKIND']._serialized_end=612
+  _globals['_VERIFICATIONSTATUS']._serialized_start=615
+  _globals['_VERIFICATIONSTATUS']._serialized_end=780
   _globals['_PARTICIPANT']._serialized_start=102
-  _globals['_PARTICIPANT']._serialized_end=395
+  _globals['_PARTICIPANT']._serialized_end=497
 # @@protoc_insertion_point(module_scope)

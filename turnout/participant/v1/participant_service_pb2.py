@@ -23,26 +23,43 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
+from turnout.participant.v1 import draft_pb2 as turnout_dot_participant_dot_v1_dot_draft__pb2
 from turnout.participant.v1 import participant_pb2 as turnout_dot_participant_dot_v1_dot_participant__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0turnout/participant/v1/participant_service.proto\x12\x16turnout.participant.v1\x1a google/protobuf/field_mask.proto\x1a(turnout/participant/v1/participant.proto\"h\n\x18\x43reateParticipantRequest\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetParticipantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"O\n\x17ListParticipantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05query\x18\x03 \x01(\t\"n\n\x18ListParticipantsResponse\x12\x39\n\x0cparticipants\x18\x01 \x03(\x0b\x32#.turnout.participant.v1.Participant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x01\n\x18UpdateParticipantRequest\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t2\xc9\x03\n\x12ParticipantService\x12j\n\x11\x43reateParticipant\x12\x30.turnout.participant.v1.CreateParticipantRequest\x1a#.turnout.participant.v1.Participant\x12\x64\n\x0eGetParticipant\x12-.turnout.participant.v1.GetParticipantRequest\x1a#.turnout.participant.v1.Participant\x12u\n\x10ListParticipants\x12/.turnout.participant.v1.ListParticipantsRequest\x1a\x30.turnout.participant.v1.ListParticipantsResponse\x12j\n\x11UpdateParticipant\x12\x30.turnout.participant.v1.UpdateParticipantRequest\x1a#.turnout.participant.v1.Participantb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0turnout/participant/v1/participant_service.proto\x12\x16turnout.participant.v1\x1a google/protobuf/field_mask.proto\x1a\"turnout/participant/v1/draft.proto\x1a(turnout/participant/v1/participant.proto\"h\n\x18\x43reateParticipantRequest\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"%\n\x15GetParticipantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"O\n\x17ListParticipantsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\r\n\x05query\x18\x03 \x01(\t\"n\n\x18ListParticipantsResponse\x12\x39\n\x0cparticipants\x18\x01 \x03(\x0b\x32#.turnout.participant.v1.Participant\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x99\x01\n\x18UpdateParticipantRequest\x12\x38\n\x0bparticipant\x18\x01 \x01(\x0b\x32#.turnout.participant.v1.Participant\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"B\n\x12\x43reateDraftRequest\x12,\n\x05\x64raft\x18\x01 \x01(\x0b\x32\x1d.turnout.participant.v1.Draft\"\x1f\n\x0fGetDraftRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"s\n\x12UpdateDraftRequest\x12,\n\x05\x64raft\x18\x01 \x01(\x0b\x32\x1d.turnout.participant.v1.Draft\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\xea\x01\n\x1aUploadDraftDocumentRequest\x12O\n\x08metadata\x18\x01 \x01(\x0b\x32;.turnout.participant.v1.UploadDraftDocumentRequest.MetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x1a_\n\x08Metadata\x12\r\n\x05\x64raft\x18\x01 \x01(\t\x12\x32\n\x04kind\x18\x02 \x01(\x0e\x32$.turnout.participant.v1.DocumentKind\x12\x10\n\x08\x66ilename\x18\x03 \x01(\tB\t\n\x07\x63ontent\"\x84\x01\n\x1bUploadDraftDocumentResponse\x12\x37\n\x08\x64ocument\x18\x01 \x01(\x0b\x32%.turnout.participant.v1.DraftDocument\x12,\n\x05\x64raft\x18\x02 \x01(\x0b\x32\x1d.turnout.participant.v1.Draft\"6\n\x12SubmitDraftRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x95\x01\n\x18ReviewParticipantRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12G\n\x13verification_status\x18\x02 \x01(\x0e\x32*.turnout.participant.v1.VerificationStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x12\n\nrequest_id\x18\x04 \x01(\t2\xa0\x08\n\x12ParticipantService\x12j\n\x11\x43reateParticipant\x12\x30.turnout.participant.v1.CreateParticipantRequest\x1a#.turnout.participant.v1.Participant\x12\x64\n\x0eGetParticipant\x12-.turnout.participant.v1.GetParticipantRequest\x1a#.turnout.participant.v1.Participant\x12u\n\x10ListParticipants\x12/.turnout.participant.v1.ListParticipantsRequest\x1a\x30.turnout.participant.v1.ListParticipantsResponse\x12j\n\x11UpdateParticipant\x12\x30.turnout.participant.v1.UpdateParticipantRequest\x1a#.turnout.participant.v1.Participant\x12X\n\x0b\x43reateDraft\x12*.turnout.participant.v1.CreateDraftRequest\x1a\x1d.turnout.participant.v1.Draft\x12R\n\x08GetDraft\x12\'.turnout.participant.v1.GetDraftRequest\x1a\x1d.turnout.participant.v1.Draft\x12X\n\x0bUpdateDraft\x12*.turnout.participant.v1.UpdateDraftRequest\x1a\x1d.turnout.participant.v1.Draft\x12\x80\x01\n\x13UploadDraftDocument\x12\x32.turnout.participant.v1.UploadDraftDocumentRequest\x1a\x33.turnout.participant.v1.UploadDraftDocumentResponse(\x01\x12^\n\x0bSubmitDraft\x12*.turnout.participant.v1.SubmitDraftRequest\x1a#.turnout.participant.v1.Participant\x12j\n\x11ReviewParticipant\x12\x30.turnout.participant.v1.ReviewParticipantRequest\x1a#.turnout.participant.v1.Participantb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.participant.v1.participant_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEPARTICIPANTREQUEST']._serialized_start=152
-  _globals['_CREATEPARTICIPANTREQUEST']._serialized_end=256
-  _globals['_GETPARTICIPANTREQUEST']._serialized_start=258
-  _globals['_GETPARTICIPANTREQUEST']._serialized_end=295
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=297
-  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=376
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=378
-  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=488
-  _globals['_UPDATEPARTICIPANTREQUEST']._serialized_start=491
-  _globals['_UPDATEPARTICIPANTREQUEST']._serialized_end=644
-  _globals['_PARTICIPANTSERVICE']._serialized_start=647
-  _globals['_PARTICIPANTSERVICE']._serialized_end=1104
+  _globals['_CREATEPARTICIPANTREQUEST']._serialized_start=188
+  _globals['_CREATEPARTICIPANTREQUEST']._serialized_end=292
+  _globals['_GETPARTICIPANTREQUEST']._serialized_start=294
+  _globals['_GETPARTICIPANTREQUEST']._serialized_end=331
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_start=333
+  _globals['_LISTPARTICIPANTSREQUEST']._serialized_end=412
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_start=414
+  _globals['_LISTPARTICIPANTSRESPONSE']._serialized_end=524
+  _globals['_UPDATEPARTICIPANTREQUEST']._serialized_start=527
+  _globals['_UPDATEPARTICIPANTREQUEST']._serialized_end=680
+  _globals['_CREATEDRAFTREQUEST']._serialized_start=682
+  _globals['_CREATEDRAFTREQUEST']._serialized_end=748
+  _globals['_GETDRAFTREQUEST']._serialized_start=750
+  _globals['_GETDRAFTREQUEST']._serialized_end=781
+  _globals['_UPDATEDRAFTREQUEST']._serialized_start=783
+  _globals['_UPDATEDRAFTREQUEST']._serialized_end=898
+  _globals['_UPLOADDRAFTDOCUMENTREQUEST']._serialized_start=901
+  _globals['_UPLOADDRAFTDOCUMENTREQUEST']._serialized_end=1135
+  _globals['_UPLOADDRAFTDOCUMENTREQUEST_METADATA']._serialized_start=1029
+  _globals['_UPLOADDRAFTDOCUMENTREQUEST_METADATA']._serialized_end=1124
+  _globals['_UPLOADDRAFTDOCUMENTRESPONSE']._serialized_start=1138
+  _globals['_UPLOADDRAFTDOCUMENTRESPONSE']._serialized_end=1270
+  _globals['_SUBMITDRAFTREQUEST']._serialized_start=1272
+  _globals['_SUBMITDRAFTREQUEST']._serialized_end=1326
+  _globals['_REVIEWPARTICIPANTREQUEST']._serialized_start=1329
+  _globals['_REVIEWPARTICIPANTREQUEST']._serialized_end=1478
+  _globals['_PARTICIPANTSERVICE']._serialized_start=1481
+  _globals['_PARTICIPANTSERVICE']._serialized_end=2537
 # @@protoc_insertion_point(module_scope)

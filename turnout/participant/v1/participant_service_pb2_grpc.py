@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from turnout.participant.v1 import draft_pb2 as turnout_dot_participant_dot_v1_dot_draft__pb2
 from turnout.participant.v1 import participant_pb2 as turnout_dot_participant_dot_v1_dot_participant__pb2
 from turnout.participant.v1 import participant_service_pb2 as turnout_dot_participant_dot_v1_dot_participant__service__pb2
 
@@ -56,6 +57,36 @@ class ParticipantServiceStub:
                 request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateParticipantRequest.SerializeToString,
                 response_deserializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
                 _registered_method=True)
+        self.CreateDraft = channel.unary_unary(
+                '/turnout.participant.v1.ParticipantService/CreateDraft',
+                request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.CreateDraftRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.FromString,
+                _registered_method=True)
+        self.GetDraft = channel.unary_unary(
+                '/turnout.participant.v1.ParticipantService/GetDraft',
+                request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.GetDraftRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.FromString,
+                _registered_method=True)
+        self.UpdateDraft = channel.unary_unary(
+                '/turnout.participant.v1.ParticipantService/UpdateDraft',
+                request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateDraftRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.FromString,
+                _registered_method=True)
+        self.UploadDraftDocument = channel.stream_unary(
+                '/turnout.participant.v1.ParticipantService/UploadDraftDocument',
+                request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UploadDraftDocumentRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UploadDraftDocumentResponse.FromString,
+                _registered_method=True)
+        self.SubmitDraft = channel.unary_unary(
+                '/turnout.participant.v1.ParticipantService/SubmitDraft',
+                request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.SubmitDraftRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
+                _registered_method=True)
+        self.ReviewParticipant = channel.unary_unary(
+                '/turnout.participant.v1.ParticipantService/ReviewParticipant',
+                request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.ReviewParticipantRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
+                _registered_method=True)
 
 
 class ParticipantServiceServicer:
@@ -90,6 +121,53 @@ class ParticipantServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateDraft(self, request, context):
+        """Starts a staged sign-up: a draft kept in Redis until 24 hours after its last touch.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetDraft(self, request, context):
+        """Resumes a draft: returns it with the steps that remain, and extends its life.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateDraft(self, request, context):
+        """Changes the fields named in `update_mask`, each validated as for participants.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadDraftDocument(self, request_iterator, context):
+        """Uploads one document to a draft: the first message carries `metadata`, the following
+        ones `chunk`s of the content (64 KiB each is a good size). The content must be JPEG, PNG,
+        WEBP or PDF (UNSUPPORTED_DOCUMENT_TYPE) and at most the service's limit, 10 MiB by
+        default (DOCUMENT_TOO_LARGE).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SubmitDraft(self, request, context):
+        """Turns a complete draft into a participant with its documents, atomically, and deletes
+        the draft. On any failure nothing is created and the draft stays for another try.
+        Retrying with the same `request_id` returns the same participant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviewParticipant(self, request, context):
+        """Records an admin's review of a participant's documents (admins only).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ParticipantServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -111,6 +189,36 @@ def add_ParticipantServiceServicer_to_server(servicer, server):
             'UpdateParticipant': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateParticipant,
                     request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateParticipantRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.SerializeToString,
+            ),
+            'CreateDraft': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDraft,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.CreateDraftRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.SerializeToString,
+            ),
+            'GetDraft': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetDraft,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.GetDraftRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.SerializeToString,
+            ),
+            'UpdateDraft': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateDraft,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateDraftRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.SerializeToString,
+            ),
+            'UploadDraftDocument': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadDraftDocument,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UploadDraftDocumentRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.UploadDraftDocumentResponse.SerializeToString,
+            ),
+            'SubmitDraft': grpc.unary_unary_rpc_method_handler(
+                    servicer.SubmitDraft,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.SubmitDraftRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.SerializeToString,
+            ),
+            'ReviewParticipant': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviewParticipant,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.ReviewParticipantRequest.FromString,
                     response_serializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.SerializeToString,
             ),
     }
@@ -222,6 +330,168 @@ class ParticipantService:
             target,
             '/turnout.participant.v1.ParticipantService/UpdateParticipant',
             turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateParticipantRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateDraft(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.participant.v1.ParticipantService/CreateDraft',
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.CreateDraftRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetDraft(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.participant.v1.ParticipantService/GetDraft',
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.GetDraftRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateDraft(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.participant.v1.ParticipantService/UpdateDraft',
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.UpdateDraftRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_draft__pb2.Draft.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadDraftDocument(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/turnout.participant.v1.ParticipantService/UploadDraftDocument',
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.UploadDraftDocumentRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.UploadDraftDocumentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SubmitDraft(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.participant.v1.ParticipantService/SubmitDraft',
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.SubmitDraftRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviewParticipant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.participant.v1.ParticipantService/ReviewParticipant',
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.ReviewParticipantRequest.SerializeToString,
             turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
             options,
             channel_credentials,

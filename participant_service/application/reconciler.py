@@ -1,0 +1,143 @@
+"""The registration reconciler: what the saga and the waitlist leave for later.
+
+One pass (`reconcile_once`):
+  * makes the ledger calls registrations still owe (`seat_sync`): a confirmation whose call
+    failed or whose process died, a release after a cancellation;
+  * turns HELD registrations and OFFERED waitlist places past their expiry EXPIRED (the
+    ledger's own sweeper frees their seats);
+  * offers freed seats to the head of each waitlist: a hold with its own expiry, published
+    to `turnout.notifications.v1` for the notifier.
+Every step is safe on several replicas at once: rows are locked (waitlist heads with SKIP
+LOCKED), ledger calls carry request ids derived from the registration, and a row that
+changed meanwhile is left alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from kernel.errors import DomainError, FailedPrecondition, Unavailable
+from participant_service.adapters import registration_repository as repository
+from participant_service.adapters.seat_ledger import step_request_id
+from participant_service.application.registrations import RegistrationDeps, settle_seat
+from participant_service.domain import registrations as domain
+from participant_service.domain.registrations import FULL_REASONS, State
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+# The saga settles its own seat right after recording it; the reconciler leaves it that long.
+GRACE = timedelta(seconds=2)
+
+
+@dataclass
+class PassReport:
+    seats_settled: int = 0
+    expired: int = 0
+    offers: int = 0
+    waitlist_dropped: int = 0
+
+
+async def reconcile_once(deps: RegistrationDeps, *, grace: timedelta = GRACE) -> PassReport:
+    report = PassReport()
+    now = deps.clock()
+    async with deps.uow() as uow:
+        owed = await repository.owing_seat_sync(uow.connection, older_than=now - grace, limit=BATCH)
+        lapsed = await repository.lapsed(uow.connection, now=now, limit=BATCH)
+    for registration_id in owed:
+        report.seats_settled += await _settle(registration_id, deps)
+    for registration_id in lapsed:
+        report.expired += await _expire(registration_id, deps)
+    async with deps.uow() as uow:
+        sessions = await repository.sessions_with_waitlist(uow.connection, limit=BATCH)
+    for session_id in sessions:
+        offered, dropped = await offer_next(session_id, deps)
+        report.offers += offered
+        report.waitlist_dropped += dropped
+    return report
+
+
+async def _settle(registration_id: str, deps: RegistrationDeps) -> int:
+    async with deps.uow() as uow:
+        registration = await repository.get(uow.connection, registration_id)
+    if registration is None or registration.seat_sync is None:
+        return 0
+    try:
+        settled = await settle_seat(registration, deps)
+    except DomainError as exc:
+        log.error("registration %s: the ledger refused its owed %s: %s", registration_id,
+                  registration.seat_sync.value, exc.message)
+        return 0
+    return int(settled.seat_sync is None)
+
+
+async def _expire(registration_id: str, deps: RegistrationDeps) -> int:
+    async with deps.uow() as uow:
+        current = await repository.get_for_update(uow.connection, registration_id)
+        now = deps.clock()
+        if (current is None or current.state not in domain.PENDING or current.seat_sync is not None
+                or current.expires_at is None or current.expires_at > now):
+            return 0
+        lapsed = domain.expired(current, now)
+        await repository.update(uow.connection, lapsed)
+        uow.record(domain.RegistrationExpired(lapsed))
+        await uow.commit()
+    if current.state is State.OFFERED:
+        deps.seat_freed.set()
+    return 1
+
+
+async def offer_next(session_id: str, deps: RegistrationDeps) -> tuple[int, int]:
+    """Offers a seat of the session to the head of its waitlist: (offers made, places
+    dropped because the head can no longer book it)."""
+    async with deps.uow() as uow:
+        head = await repository.first_waiting_for_update(uow.connection, session_id)
+        if head is None:
+            return 0, 0
+        # The row stays locked across the call so that no other replica offers it too; the
+        # ledger request id is stable per offer, so a crash here re-finds the same hold.
+        try:
+            seat = await deps.ledger.hold(
+                session_id=session_id, participant_id=head.participant_id,
+                request_id=step_request_id(head.id, f"offer/{head.offer_attempts + 1}"), ttl=deps.policy.offer_ttl,
+                override_capacity=False)
+        except FailedPrecondition as refusal:
+            if refusal.reason in FULL_REASONS:
+                await repository.update(uow.connection, domain.offer_refused(head))
+                await uow.commit()
+                return 0, 0
+            # The head cannot book this session any more (started, archived, already has a
+            # seat...): their place ends and the next in line is tried on the next pass.
+            dropped = domain.expired(head, deps.clock())
+            await repository.update(uow.connection, dropped)
+            uow.record(domain.RegistrationExpired(dropped))
+            await uow.commit()
+            deps.seat_freed.set()
+            return 0, 1
+        except Unavailable:
+            return 0, 0
+        offer = domain.offered(head, deps.clock(), seat_id=seat.seat_id,
+                               expires_at=seat.expires_at or deps.clock() + deps.policy.offer_ttl)
+        await repository.update(uow.connection, offer)
+        uow.record(domain.WaitlistOfferMade(offer), domain.OfferNotification(offer))
+        await uow.commit()
+    return 1, 0
+
+
+async def run_reconciler(deps: RegistrationDeps, interval_seconds: float, stop: asyncio.Event) -> None:
+    """Passes every `interval_seconds`, or at once when a seat may have freed, until `stop`."""
+    while not stop.is_set():
+        deps.seat_freed.clear()
+        try:
+            await reconcile_once(deps)
+        except Exception:  # a failed pass must not stop the next one
+            log.exception("registration reconciler pass failed")
+        woken = [asyncio.ensure_future(deps.seat_freed.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(woken, timeout=interval_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in woken:
+                waiter.cancel()

@@ -1,0 +1,56 @@
+"""Registrations on the real processes: participant-service's saga calls event-service over
+gRPC, and its background reconciler offers a freed seat to the waitlist by itself."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import date, timedelta
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+async def _participant(api, last_name: str) -> str:
+    created = await api.post("/v1/participants", json={"first_name": "Ольга", "last_name": last_name})
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+async def _until(api, url: str, state: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        current = (await api.get(url)).json()
+        if current["state"] == state:
+            return current
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never became {state}: {current}")
+
+
+async def test_book_waitlist_cancel_and_the_offer_comes_by_itself(api, unique):
+    event = await api.post("/v1/events", json={
+        "title": f"Стирка {unique}", "new_venue": {"name": f"Прачечная {unique}"}, "capacity": 10,
+        "kind": "one_off", "first_date": (date.today() + timedelta(days=2)).isoformat(),
+        "sessions": [{"key": "wash", "service_id": "laundry", "start_time": "10:00", "capacity": 1,
+                      "booking_window_days": 30}]})
+    assert event.status_code == 201, event.text
+    [session] = (await api.get("/v1/sessions", params={"event_id": event.json()["id"]})).json()["sessions"]
+    first, second = await _participant(api, "Первая"), await _participant(api, "Вторая")
+
+    booked = await api.post(f"/v1/sessions/{session['id']}/registrations", json={"participant_id": first},
+                            headers={"Idempotency-Key": str(uuid.uuid4())})
+    assert booked.status_code == 201, booked.text
+    waiting = await api.post(f"/v1/sessions/{session['id']}/registrations",
+                             json={"participant_id": second, "waitlist": True})
+    assert waiting.status_code == 202 and waiting.json()["state"] == "waitlisted"
+    assert (await api.get(f"/v1/sessions/{session['id']}")).json()["available"] == 0
+
+    assert (await api.delete(f"/v1/registrations/{booked.json()['id']}")).status_code == 200
+    offer = await _until(api, f"/v1/registrations/{waiting.json()['id']}", "offered")
+    assert offer["expires_at"]
+    accepted = await api.post(f"/v1/registrations/{offer['id']}/confirm")
+    assert accepted.json()["state"] == "confirmed", accepted.text
+    mine = (await api.get(f"/v1/participants/{second}/registrations", params={"when": "upcoming"})).json()
+    assert [r["state"] for r in mine["registrations"]] == ["confirmed"]
