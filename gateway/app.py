@@ -29,6 +29,7 @@ from gateway.routes import (
 )
 from gateway.security import authenticated
 from kernel import context
+from kernel.runtime import settle_heap
 from kernel.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.backends = Backends(settings)
+        settle_heap()
         try:
             yield
         finally:

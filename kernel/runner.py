@@ -12,6 +12,7 @@ from kernel.grpc_server import Registration, create_server, run_until_signalled
 from kernel.kafka import ensure_topics, make_producer
 from kernel.metrics import serve_metrics
 from kernel.relay import KafkaPublisher, OutboxRelay
+from kernel.runtime import settle_heap
 from kernel.settings import Settings
 
 
@@ -29,6 +30,7 @@ async def serve_grpc(
     server = create_server(settings.host, getattr(settings, port_setting), registrations, service_names,
                            port_setting=port_setting)
     serve_metrics(settings)
+    settle_heap()
     await run_until_signalled(server, grace=settings.shutdown_grace_seconds, background=background, on_stop=on_stop)
 
 

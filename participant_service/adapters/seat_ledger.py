@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,9 +42,14 @@ def _seat(seat: seat_pb2.Seat) -> LedgerSeat:
 
 
 class SeatLedger:
-    def __init__(self, stub: event_service_pb2_grpc.EventServiceStub, deadline_seconds: float):
+    def __init__(self, stub: event_service_pb2_grpc.EventServiceStub, deadline_seconds: float, *,
+                 session_ttl_seconds: float = 5.0):
         self._stub = stub
         self._deadline = deadline_seconds
+        # Sessions read lately: a popular session is booked many times a second, and its
+        # event and times barely ever change; a registration keeps a copy of them anyway.
+        self._sessions: dict[str, tuple[float, SessionSnapshot]] = {}
+        self._session_ttl = session_ttl_seconds
 
     async def _call(self, method, request):  # type: ignore[no-untyped-def]
         try:
@@ -52,7 +58,19 @@ class SeatLedger:
             raise domain_error(exc, service=SERVICE) from None
 
     async def session(self, session_id: str) -> SessionSnapshot:
-        """The session's event and times; an unknown session names the `session` field."""
+        """The session's event and times (read at most every few seconds per session); an
+        unknown session names the `session` field."""
+        now = time.monotonic()
+        cached = self._sessions.get(session_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        if len(self._sessions) > 10_000:
+            self._sessions = {k: v for k, v in self._sessions.items() if v[0] > now}
+        snapshot = await self._read_session(session_id)
+        self._sessions[session_id] = (now + self._session_ttl, snapshot)
+        return snapshot
+
+    async def _read_session(self, session_id: str) -> SessionSnapshot:
         try:
             session = await self._call(self._stub.GetSession,
                                        event_service_pb2.GetSessionRequest(name=f"sessions/{session_id}"))
@@ -68,7 +86,10 @@ class SeatLedger:
         request = event_service_pb2.HoldSeatRequest(
             session=f"sessions/{session_id}", participant=f"participants/{participant_id}", request_id=request_id,
             ttl=duration, override_capacity=override_capacity)
-        return _seat(await self._call(self._stub.HoldSeat, request))
+        try:
+            return _seat(await self._call(self._stub.HoldSeat, request))
+        except NotFound:  # deleted since it was read
+            raise InvalidArgument.single("session", f"session {session_id[:100]} does not exist") from None
 
     async def confirm(self, seat_id: str, request_id: str) -> LedgerSeat:
         request = event_service_pb2.ConfirmSeatRequest(name=f"seats/{seat_id}", request_id=request_id)
