@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -29,6 +30,7 @@ from participant_service.domain.registrations import FULL_REASONS, State
 log = logging.getLogger(__name__)
 
 BATCH = 200
+MAX_BACKOFF_SECONDS = 8.0
 # The saga settles its own seat right after recording it; the reconciler leaves it that long.
 GRACE = timedelta(seconds=2)
 
@@ -53,7 +55,10 @@ async def reconcile_once(deps: RegistrationDeps, *, grace: timedelta = GRACE) ->
         report.expired += await _expire(registration_id, deps)
     async with deps.uow() as uow:
         sessions = await repository.sessions_with_waitlist(uow.connection, limit=BATCH)
+    moment = time.monotonic()
     for session_id in sessions:
+        if deps.waitlist_backoff.get(session_id, (0.0, 0.0))[0] > moment:
+            continue
         offered, dropped = await offer_next(session_id, deps)
         report.offers += offered
         report.waitlist_dropped += dropped
@@ -86,7 +91,7 @@ async def _expire(registration_id: str, deps: RegistrationDeps) -> int:
         uow.record(domain.RegistrationExpired(lapsed))
         await uow.commit()
     if current.state is State.OFFERED:
-        deps.seat_freed.set()
+        deps.wake(current.session_id)
     return 1
 
 
@@ -108,6 +113,7 @@ async def offer_next(session_id: str, deps: RegistrationDeps) -> tuple[int, int]
             if refusal.reason in FULL_REASONS:
                 await repository.update(uow.connection, domain.offer_refused(head))
                 await uow.commit()
+                _back_off(session_id, deps)
                 return 0, 0
             # The head cannot book this session any more (started, archived, already has a
             # seat...): their place ends and the next in line is tried on the next pass.
@@ -115,7 +121,7 @@ async def offer_next(session_id: str, deps: RegistrationDeps) -> tuple[int, int]
             await repository.update(uow.connection, dropped)
             uow.record(domain.RegistrationExpired(dropped))
             await uow.commit()
-            deps.seat_freed.set()
+            deps.wake(session_id)
             return 0, 1
         except Unavailable:
             return 0, 0
@@ -125,6 +131,14 @@ async def offer_next(session_id: str, deps: RegistrationDeps) -> tuple[int, int]
         uow.record(domain.WaitlistOfferMade(offer), domain.OfferNotification(offer))
         await uow.commit()
     return 1, 0
+
+
+def _back_off(session_id: str, deps: RegistrationDeps) -> None:
+    """Tries a full session again after 1, 2, 4, ... up to MAX_BACKOFF seconds: a seat freed
+    elsewhere (a hold lapsing, an admin release, a larger capacity) is noticed within that."""
+    _, delay = deps.waitlist_backoff.get(session_id, (0.0, 0.0))
+    delay = min(max(1.0, delay * 2), MAX_BACKOFF_SECONDS)
+    deps.waitlist_backoff[session_id] = (time.monotonic() + delay, delay)
 
 
 async def run_reconciler(deps: RegistrationDeps, interval_seconds: float, stop: asyncio.Event) -> None:

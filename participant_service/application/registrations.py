@@ -67,9 +67,19 @@ class RegistrationDeps:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # Set when a seat may have freed for a waitlist; the reconciler wakes up on it.
     seat_freed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Waitlisted sessions found full: session id -> (monotonic time to try again, last delay).
+    # Keeps the reconciler from asking the ledger about every full session every second; a
+    # seat freed through this process (`wake`) clears it at once.
+    waitlist_backoff: dict[str, tuple[float, float]] = field(default_factory=dict)
     # Sagas running at once in this process. Past it, requests wait their turn here instead
     # of all crowding the pools and event-service, where every call would run late.
     saga_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(64))
+
+
+    def wake(self, session_id: str) -> None:
+        """A seat of the session may have freed: its waitlist is looked at on the next pass."""
+        self.waitlist_backoff.pop(session_id, None)
+        self.seat_freed.set()
 
 
 @dataclass(frozen=True)
@@ -246,7 +256,7 @@ async def settle_seat(registration: Registration, deps: RegistrationDeps) -> Reg
         await repository.clear_seat_sync(uow.connection, registration.id, owed)
         await uow.commit()
     if owed is SeatSync.RELEASE:
-        deps.seat_freed.set()
+        deps.wake(registration.session_id)
     return domain.seat_synced(registration)
 
 
@@ -314,7 +324,7 @@ async def confirm_registration(command: ChangeRegistration, deps: RegistrationDe
 
 async def cancel_registration(command: ChangeRegistration, deps: RegistrationDeps) -> Registration:
     registration = await _change(command, deps, "CancelRegistration", _cancelled, domain.RegistrationCancelled)
-    deps.seat_freed.set()  # a waitlist place freed even when no seat did
+    deps.wake(registration.session_id)  # a waitlist place freed even when no seat did
     return await settle_seat(registration, deps)
 
 

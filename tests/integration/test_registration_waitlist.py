@@ -120,3 +120,26 @@ async def test_leaving_the_waitlist(engine, registration_stub, participant_stub)
     left = await cancel(registration_stub, wait_b)
     assert left.state == rpb.REGISTRATION_STATE_CANCELLED
     assert (await get(registration_stub, wait_c)).waitlist_position == 1
+
+
+async def test_a_full_session_is_asked_again_only_after_a_pause_or_a_freed_seat(
+        engine, registration_stub, registration_deps, participant_stub) -> None:
+    occurrence = await create_occurrence(engine, [SessionSpec("s", 1)])
+    session, session_id = occurrence.session("s"), occurrence.sessions["s"]
+    a, b = await new_participants(participant_stub, 2)
+    booked = await registration_stub.CreateRegistration(register(session, a), metadata=ADMIN)
+    waiting = await registration_stub.CreateRegistration(register(session, b, waitlist=True), metadata=ADMIN)
+
+    async def attempts() -> int:
+        async with engine.connect() as connection:
+            return await connection.scalar(sa.text(
+                "SELECT offer_attempts FROM participant_service.registrations WHERE id = :id"),
+                {"id": waiting.name.removeprefix("registrations/")})
+
+    await reconcile_once(registration_deps)
+    assert await attempts() == 1  # asked the ledger once: still full
+    await reconcile_once(registration_deps)
+    assert await attempts() == 1  # backing off: not asked again at once
+    await cancel(registration_stub, booked)  # frees a seat through this process: asked at once
+    await reconcile_once(registration_deps)
+    assert (await get(registration_stub, waiting)).state == rpb.REGISTRATION_STATE_OFFERED
