@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway import problems
 from gateway.backends import Backends
 from gateway.routes import (
+    availability,
     drafts,
     events,
     operations,
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 # their full path prefix themselves: FastAPI (>= 0.137) reports the route of a nested
 # router without its parents' prefixes, which would make the metrics' route label lie.
 V1_ROUTERS = (venues.router, services.router, events.router, sessions.router, seats.router, participants.router,
-              drafts.router, registrations.router)
+              drafts.router, registrations.router, availability.router)
 
 REQUESTS = Counter(
     "turnout_gateway_requests_total",

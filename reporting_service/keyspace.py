@@ -26,3 +26,33 @@ class Keyspace:
 
     def participant(self, participant_id: str) -> str:
         return f"{self.prefix}:participant:{participant_id}"
+
+    # Availability (fed by the ledger topic, and by the catalog topic for sessions not booked yet).
+
+    def session_seats(self, session_id: str) -> str:
+        """Hash: held, confirmed, occurrence, pools (comma-separated ids), update_time."""
+        return f"{self.prefix}:avail:session:{session_id}"
+
+    def session_capacity(self, session_id: str) -> str:
+        """Sorted set holding one member "{version}:{capacity}" scored by the session's
+        version: capacity arrives from two topics (catalog edits, ledger counts) that share the
+        session's version counter but interleave in any order, so the newest version wins."""
+        return f"{self.prefix}:avail:session-capacity:{session_id}"
+
+    def occurrence_seats(self, occurrence_id: str) -> str:
+        """Hash: live seat id -> participant id; distinct values = participants in the
+        occurrence. Seat events of different sessions arrive in any order, but each seat's
+        own events are ordered (one session, one partition), so set/delete per seat converges."""
+        return f"{self.prefix}:avail:occurrence-seats:{occurrence_id}"
+
+    def occurrence(self, occurrence_id: str) -> str:
+        """Hash: capacity (the event capacity, most distinct participants)."""
+        return f"{self.prefix}:avail:occurrence:{occurrence_id}"
+
+    def pool(self, pool_id: str) -> str:
+        """Hash: limit. A pool's use is the sum of its sessions' held and confirmed seats."""
+        return f"{self.prefix}:avail:pool:{pool_id}"
+
+    def pool_sessions(self, pool_id: str) -> str:
+        """Set of the pool's session ids."""
+        return f"{self.prefix}:avail:pool-sessions:{pool_id}"

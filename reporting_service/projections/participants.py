@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reporting_service.keyspace import Keyspace
-from reporting_service.projections.store import Command
+from reporting_service.projections.store import Command, Meta
 from turnout.participant.v1 import participant_events_pb2
 
 
@@ -16,10 +16,10 @@ def _profile(participant, keys: Keyspace, occurred_at: str) -> Command:
             "update_time", occurred_at]
 
 
-def participant_created(event: participant_events_pb2.ParticipantCreated, keys: Keyspace, occurred_at: str) -> list[Command]:
-    return [_profile(event.participant, keys, occurred_at), ["HINCRBY", keys.totals, "participant_count", 1]]
+def participant_created(event: participant_events_pb2.ParticipantCreated, keys: Keyspace, meta: Meta) -> list[Command]:
+    return [_profile(event.participant, keys, meta.occurred_at), ["HINCRBY", keys.totals, "participant_count", 1]]
 
 
-def participant_updated(event: participant_events_pb2.ParticipantUpdated, keys: Keyspace, occurred_at: str) -> list[Command]:
+def participant_updated(event: participant_events_pb2.ParticipantUpdated, keys: Keyspace, meta: Meta) -> list[Command]:
     """The whole profile as it is now: set, not patched, so any order of replays converges."""
-    return [_profile(event.participant, keys, occurred_at)]
+    return [_profile(event.participant, keys, meta.occurred_at)]

@@ -33,6 +33,14 @@ return 1
 
 
 @dataclass(frozen=True)
+class Meta:
+    """What a projection may use of the envelope besides its payload."""
+
+    occurred_at: str  # ISO 8601, UTC, "...Z"
+    version: int  # the aggregate's version after the change
+
+
+@dataclass(frozen=True)
 class Change:
     """The effect of one envelope on the read models."""
 

@@ -29,6 +29,20 @@ async def _until(api, url: str, state: str, timeout: float = 20.0) -> dict:
     raise AssertionError(f"{url} never became {state}: {current}")
 
 
+async def _projected(api, session_id: str, done, timeout: float = 20.0) -> dict:
+    deadline, seen = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        answer = await api.get(f"/v1/sessions/{session_id}/availability")
+        if answer.status_code == 200:
+            seen = answer.json()
+            if done(seen):
+                return seen
+        else:
+            assert answer.status_code == 404, answer.text
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"availability of {session_id} never got there: {seen}")
+
+
 async def test_book_waitlist_cancel_and_the_offer_comes_by_itself(api, unique):
     event = await api.post("/v1/events", json={
         "title": f"Стирка {unique}", "new_venue": {"name": f"Прачечная {unique}"}, "capacity": 10,
@@ -46,11 +60,17 @@ async def test_book_waitlist_cancel_and_the_offer_comes_by_itself(api, unique):
                              json={"participant_id": second, "waitlist": True})
     assert waiting.status_code == 202 and waiting.json()["state"] == "waitlisted"
     assert (await api.get(f"/v1/sessions/{session['id']}")).json()["available"] == 0
+    # The read model follows through relay, Kafka and projector.
+    availability = await _projected(api, session["id"], lambda a: a["confirmed"] == 1)
+    assert (availability["capacity"], availability["available"]) == (1, 0)
+    assert availability["occurrence"]["participants"] == 1
 
     assert (await api.delete(f"/v1/registrations/{booked.json()['id']}")).status_code == 200
     offer = await _until(api, f"/v1/registrations/{waiting.json()['id']}", "offered")
     assert offer["expires_at"]
     accepted = await api.post(f"/v1/registrations/{offer['id']}/confirm")
     assert accepted.json()["state"] == "confirmed", accepted.text
+    await _projected(api, session["id"], lambda a: a["confirmed"] == 1 and a["held"] == 0
+                     and a["occurrence"]["participants"] == 1)
     mine = (await api.get(f"/v1/participants/{second}/registrations", params={"when": "upcoming"})).json()
     assert [r["state"] for r in mine["registrations"]] == ["confirmed"]

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,turnout/reporting/v1/reporting_service.proto\x12\x14turnout.reporting.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x14GetVenueStatsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa2\x01\n\nVenueStats\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x13\n\x0b\x65vent_count\x18\x04 \x01(\x03\x12\x19\n\x11projected_version\x18\x05 \x01(\x03\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1b\n\x19GetProjectionStatsRequest\"u\n\x0fProjectionStats\x12\x16\n\x0e\x61pplied_events\x18\x01 \x01(\x03\x12\x1a\n\x12skipped_duplicates\x18\x02 \x01(\x03\x12\x13\n\x0bvenue_count\x18\x03 \x01(\x03\x12\x19\n\x11participant_count\x18\x04 \x01(\x03\x32\xdf\x01\n\x10ReportingService\x12]\n\rGetVenueStats\x12*.turnout.reporting.v1.GetVenueStatsRequest\x1a .turnout.reporting.v1.VenueStats\x12l\n\x12GetProjectionStats\x12/.turnout.reporting.v1.GetProjectionStatsRequest\x1a%.turnout.reporting.v1.ProjectionStatsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,turnout/reporting/v1/reporting_service.proto\x12\x14turnout.reporting.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"$\n\x14GetVenueStatsRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xa2\x01\n\nVenueStats\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x13\n\x0b\x65vent_count\x18\x04 \x01(\x03\x12\x19\n\x11projected_version\x18\x05 \x01(\x03\x12/\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x1b\n\x19GetProjectionStatsRequest\"u\n\x0fProjectionStats\x12\x16\n\x0e\x61pplied_events\x18\x01 \x01(\x03\x12\x1a\n\x12skipped_duplicates\x18\x02 \x01(\x03\x12\x13\n\x0bvenue_count\x18\x03 \x01(\x03\x12\x19\n\x11participant_count\x18\x04 \x01(\x03\"-\n\x1dGetSessionAvailabilityRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x93\x02\n\x13SessionAvailability\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x02 \x01(\x05\x12\x0c\n\x04held\x18\x03 \x01(\x05\x12\x11\n\tconfirmed\x18\x04 \x01(\x05\x12\x11\n\tavailable\x18\x05 \x01(\x05\x12@\n\noccurrence\x18\x06 \x01(\x0b\x32,.turnout.reporting.v1.OccurrenceAvailability\x12\x35\n\x05pools\x18\x07 \x03(\x0b\x32&.turnout.reporting.v1.PoolAvailability\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x16OccurrenceAvailability\x12\x12\n\noccurrence\x18\x01 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x02 \x01(\x05\x12\x14\n\x0cparticipants\x18\x03 \x01(\x05\x12\x11\n\tavailable\x18\x04 \x01(\x05\"P\n\x10PoolAvailability\x12\x0c\n\x04pool\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x0c\n\x04used\x18\x03 \x01(\x05\x12\x11\n\tavailable\x18\x04 \x01(\x05\x32\xd9\x02\n\x10ReportingService\x12]\n\rGetVenueStats\x12*.turnout.reporting.v1.GetVenueStatsRequest\x1a .turnout.reporting.v1.VenueStats\x12x\n\x16GetSessionAvailability\x12\x33.turnout.reporting.v1.GetSessionAvailabilityRequest\x1a).turnout.reporting.v1.SessionAvailability\x12l\n\x12GetProjectionStats\x12/.turnout.reporting.v1.GetProjectionStatsRequest\x1a%.turnout.reporting.v1.ProjectionStatsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,6 +40,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETPROJECTIONSTATSREQUEST']._serialized_end=333
   _globals['_PROJECTIONSTATS']._serialized_start=335
   _globals['_PROJECTIONSTATS']._serialized_end=452
-  _globals['_REPORTINGSERVICE']._serialized_start=455
-  _globals['_REPORTINGSERVICE']._serialized_end=678
+  _globals['_GETSESSIONAVAILABILITYREQUEST']._serialized_start=454
+  _globals['_GETSESSIONAVAILABILITYREQUEST']._serialized_end=499
+  _globals['_SESSIONAVAILABILITY']._serialized_start=502
+  _globals['_SESSIONAVAILABILITY']._serialized_end=777
+  _globals['_OCCURRENCEAVAILABILITY']._serialized_start=779
+  _globals['_OCCURRENCEAVAILABILITY']._serialized_end=882
+  _globals['_POOLAVAILABILITY']._serialized_start=884
+  _globals['_POOLAVAILABILITY']._serialized_end=964
+  _globals['_REPORTINGSERVICE']._serialized_start=967
+  _globals['_REPORTINGSERVICE']._serialized_end=1312
 # @@protoc_insertion_point(module_scope)

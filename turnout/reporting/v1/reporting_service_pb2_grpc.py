@@ -40,6 +40,11 @@ class ReportingServiceStub:
                 request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetVenueStatsRequest.SerializeToString,
                 response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.VenueStats.FromString,
                 _registered_method=True)
+        self.GetSessionAvailability = channel.unary_unary(
+                '/turnout.reporting.v1.ReportingService/GetSessionAvailability',
+                request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionAvailabilityRequest.SerializeToString,
+                response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionAvailability.FromString,
+                _registered_method=True)
         self.GetProjectionStats = channel.unary_unary(
                 '/turnout.reporting.v1.ReportingService/GetProjectionStats',
                 request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetProjectionStatsRequest.SerializeToString,
@@ -53,6 +58,14 @@ class ReportingServiceServicer:
 
     def GetVenueStats(self, request, context):
         """Gets the read model of one venue.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSessionAvailability(self, request, context):
+        """Seats of one session, of its occurrence and of its pools, as projected from the ledger:
+        visible a fraction of a second after the booking.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -72,6 +85,11 @@ def add_ReportingServiceServicer_to_server(servicer, server):
                     servicer.GetVenueStats,
                     request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetVenueStatsRequest.FromString,
                     response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.VenueStats.SerializeToString,
+            ),
+            'GetSessionAvailability': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSessionAvailability,
+                    request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionAvailabilityRequest.FromString,
+                    response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionAvailability.SerializeToString,
             ),
             'GetProjectionStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetProjectionStats,
@@ -107,6 +125,33 @@ class ReportingService:
             '/turnout.reporting.v1.ReportingService/GetVenueStats',
             turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetVenueStatsRequest.SerializeToString,
             turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.VenueStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSessionAvailability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.reporting.v1.ReportingService/GetSessionAvailability',
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionAvailabilityRequest.SerializeToString,
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionAvailability.FromString,
             options,
             channel_credentials,
             insecure,
