@@ -177,13 +177,20 @@ def _client(name: BackendName) -> Callable[..., Awaitable[BackendClient[Any]]]:
     return provide
 
 
-async def _registrations(request: Request, principal: CurrentPrincipal) -> BackendClient[RegistrationServiceStub]:
-    backend: Backend[Any] = request.app.state.backends.participant
-    return BackendClient(backend, request_context(request, principal), backend.service(RegistrationServiceStub))
+def service_client(name: BackendName, stub_type: type[StubT]) -> Callable[..., Awaitable[BackendClient[StubT]]]:
+    """A dependency for another gRPC service served by a backend's process: same channel,
+    same breaker (e.g. RegistrationService on participant-service)."""
+
+    async def provide(request: Request, principal: CurrentPrincipal) -> BackendClient[StubT]:
+        backend: Backend[Any] = request.app.state.backends[name]
+        return BackendClient(backend, request_context(request, principal), backend.service(stub_type))
+
+    return provide
 
 
 EventBackend = Annotated[BackendClient[EventServiceStub], Depends(_client("event"))]
 ParticipantBackend = Annotated[BackendClient[ParticipantServiceStub], Depends(_client("participant"))]
 ReportingBackend = Annotated[BackendClient[ReportingServiceStub], Depends(_client("reporting"))]
 # RegistrationService is served by participant-service: same channel, same breaker.
-RegistrationBackend = Annotated[BackendClient[RegistrationServiceStub], Depends(_registrations)]
+RegistrationBackend = Annotated[BackendClient[RegistrationServiceStub],
+                                Depends(service_client("participant", RegistrationServiceStub))]

@@ -82,3 +82,14 @@ def seat_released(event: ledger_events_pb2.SeatReleased, keys: Keyspace, meta: M
 
 def seat_expired(event: ledger_events_pb2.SeatExpired, keys: Keyspace, meta: Meta) -> list[Command]:
     return _seat_change(event.seat, event.counts, keys, meta)
+
+
+HANDLES = [
+    (catalog_events_pb2.SessionScheduled, session_scheduled),
+    (catalog_events_pb2.SessionUpdated, session_updated),
+    (catalog_events_pb2.SessionDeleted, session_deleted),
+    (ledger_events_pb2.SeatHeld, seat_held),
+    (ledger_events_pb2.SeatConfirmed, seat_confirmed),
+    (ledger_events_pb2.SeatReleased, seat_released),
+    (ledger_events_pb2.SeatExpired, seat_expired),
+]

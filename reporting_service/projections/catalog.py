@@ -17,3 +17,6 @@ def venue_created(event: catalog_events_pb2.VenueCreated, keys: Keyspace, meta: 
          "update_time", meta.occurred_at],
         ["HINCRBY", keys.totals, "venue_count", 1],
     ]
+
+
+HANDLES = [(catalog_events_pb2.VenueCreated, venue_created)]

@@ -23,3 +23,9 @@ def participant_created(event: participant_events_pb2.ParticipantCreated, keys: 
 def participant_updated(event: participant_events_pb2.ParticipantUpdated, keys: Keyspace, meta: Meta) -> list[Command]:
     """The whole profile as it is now: set, not patched, so any order of replays converges."""
     return [_profile(event.participant, keys, meta.occurred_at)]
+
+
+HANDLES = [
+    (participant_events_pb2.ParticipantCreated, participant_created),
+    (participant_events_pb2.ParticipantUpdated, participant_updated),
+]

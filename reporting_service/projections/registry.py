@@ -1,4 +1,10 @@
-"""Which projection handles which payload type."""
+"""Which projections handle which payload type.
+
+Each projection module declares `HANDLES`: (payload type, function) pairs; several modules
+may project the same payload (a registration feeds stats and export rows), and their commands
+are applied together, once, with the envelope's version check. A module may also declare
+`EVERY_ENVELOPE`: functions given every envelope whatever its type (the audit trail).
+"""
 
 from __future__ import annotations
 
@@ -11,32 +17,26 @@ from reporting_service.keyspace import Keyspace
 from reporting_service.projections import availability, catalog, participants
 from reporting_service.projections.store import Change, Command, Meta
 from turnout.common.v1 import envelope_pb2
-from turnout.event.v1 import catalog_events_pb2, ledger_events_pb2
-from turnout.participant.v1 import participant_events_pb2
 
 log = logging.getLogger("turnout.projector")
 
 Projection = Callable[[Message, Keyspace, Meta], list[Command]]
+EnvelopeProjection = Callable[[envelope_pb2.Envelope, Keyspace, Meta], list[Command]]
 
-def _entry(payload_type: type[Message], projection: Projection) -> tuple[str, tuple[type[Message], Projection]]:
-    return payload_type.DESCRIPTOR.full_name, (payload_type, projection)
+MODULES = (catalog, participants, availability)
 
 
-PROJECTIONS: dict[str, tuple[type[Message], Projection]] = dict([
-    _entry(catalog_events_pb2.SessionScheduled, availability.session_scheduled),
-    _entry(catalog_events_pb2.SessionUpdated, availability.session_updated),
-    _entry(catalog_events_pb2.SessionDeleted, availability.session_deleted),
-    _entry(ledger_events_pb2.SeatHeld, availability.seat_held),
-    _entry(ledger_events_pb2.SeatConfirmed, availability.seat_confirmed),
-    _entry(ledger_events_pb2.SeatReleased, availability.seat_released),
-    _entry(ledger_events_pb2.SeatExpired, availability.seat_expired),
-]) | {
-    catalog_events_pb2.VenueCreated.DESCRIPTOR.full_name: (catalog_events_pb2.VenueCreated, catalog.venue_created),
-    participant_events_pb2.ParticipantCreated.DESCRIPTOR.full_name: (
-        participant_events_pb2.ParticipantCreated, participants.participant_created),
-    participant_events_pb2.ParticipantUpdated.DESCRIPTOR.full_name: (
-        participant_events_pb2.ParticipantUpdated, participants.participant_updated),
-}
+def _collect() -> dict[str, tuple[type[Message], list[Projection]]]:
+    by_type: dict[str, tuple[type[Message], list[Projection]]] = {}
+    for module in MODULES:
+        for payload_type, projection in getattr(module, "HANDLES", ()):
+            name = payload_type.DESCRIPTOR.full_name
+            by_type.setdefault(name, (payload_type, []))[1].append(projection)
+    return by_type
+
+
+PROJECTIONS = _collect()
+EVERY_ENVELOPE: list[EnvelopeProjection] = [p for m in MODULES for p in getattr(m, "EVERY_ENVELOPE", ())]
 
 
 def to_change(topic: str, raw: bytes, keys: Keyspace) -> Change | None:
@@ -46,15 +46,18 @@ def to_change(topic: str, raw: bytes, keys: Keyspace) -> Change | None:
     except DecodeError:
         log.warning("skipping a message that is not an Envelope")
         return None
+    meta = Meta(envelope.occurred_at.ToDatetime().isoformat() + "Z", envelope.aggregate_version)
+    commands: list[Command] = [c for every in EVERY_ENVELOPE for c in every(envelope, keys, meta)]
     handler = PROJECTIONS.get(envelope.type)
-    if handler is None:
-        # Types this version does not project yet; newer producers may publish more.
-        return Change(topic, envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version, [])
-    payload_type, project = handler
-    payload = payload_type()
-    if not envelope.payload.Unpack(payload):
-        log.warning("envelope %s: payload is not %s", envelope.event_id, envelope.type)
-        return None
-    occurred_at = envelope.occurred_at.ToDatetime().isoformat() + "Z"
-    return Change(topic, envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version,
-                  project(payload, keys, Meta(occurred_at, envelope.aggregate_version)))
+    # Types this version does not project are still recorded as applied; newer producers may
+    # publish more.
+    if handler is not None:
+        payload_type, projections = handler
+        payload = payload_type()
+        if not envelope.payload.Unpack(payload):
+            log.warning("envelope %s: payload is not %s", envelope.event_id, envelope.type)
+            return None
+        for project in projections:
+            commands.extend(project(payload, keys, meta))
+    return Change(topic, envelope.aggregate_type, envelope.aggregate_id, envelope.aggregate_version, commands)
+
