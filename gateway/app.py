@@ -17,15 +17,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway import problems
 from gateway.backends import Backends
 from gateway.routes import (
+    admin,
+    audit,
     availability,
     drafts,
     events,
+    exports,
     operations,
     participants,
     registrations,
     seats,
     services,
     sessions,
+    stats,
     venues,
 )
 from gateway.security import authenticated
@@ -39,7 +43,8 @@ logger = logging.getLogger(__name__)
 # their full path prefix themselves: FastAPI (>= 0.137) reports the route of a nested
 # router without its parents' prefixes, which would make the metrics' route label lie.
 V1_ROUTERS = (venues.router, services.router, events.router, sessions.router, seats.router, participants.router,
-              drafts.router, registrations.router, availability.router)
+              drafts.router, registrations.router, availability.router, stats.router, admin.router, audit.router,
+              exports.router)
 
 REQUESTS = Counter(
     "turnout_gateway_requests_total",

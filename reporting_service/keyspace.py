@@ -56,3 +56,42 @@ class Keyspace:
     def pool_sessions(self, pool_id: str) -> str:
         """Set of the pool's session ids."""
         return f"{self.prefix}:avail:pool-sessions:{pool_id}"
+
+    # Registration stats (fed by the participants topic, and the catalog topic for sessions).
+
+    def event_sessions(self, event_id: str) -> str:
+        """Set of the event's session ids."""
+        return f"{self.prefix}:stats:event-sessions:{event_id}"
+
+    def session_info(self, session_id: str) -> str:
+        """Hash: event, service, venue (ids; a session never moves between them)."""
+        return f"{self.prefix}:stats:session:{session_id}"
+
+    def session_registrations(self, session_id: str) -> str:
+        """Hash: registration id -> "state|attendance" as of its latest event (one
+        registration's events are ordered, so the last write is the latest state)."""
+        return f"{self.prefix}:stats:session-registrations:{session_id}"
+
+    def participant_registrations(self, participant_id: str) -> str:
+        """Hash: registration id -> "state|attendance|session_end_epoch" (as above)."""
+        return f"{self.prefix}:stats:participant-registrations:{participant_id}"
+
+
+    # Audit trail (every envelope, and exports; see reporting_service/audit_log.py).
+
+    def audit_entry(self, entry_id: str) -> str:
+        """Hash: entry_id, at, at_ms, actor, request_id, command, target_type, target_id, detail."""
+        return f"{self.prefix}:audit:entry:{entry_id}"
+
+    @property
+    def audit_all(self) -> str:
+        """Sorted set of every entry: members "{ms:013d}:{entry_id}", score 0 (lex order)."""
+        return f"{self.prefix}:audit:all"
+
+    def audit_by_actor(self, actor: str) -> str:
+        """Sorted set of the actor's entries, members as in `audit_all`."""
+        return f"{self.prefix}:audit:actor:{actor}"
+
+    def audit_by_target(self, target_type: str, target_id: str) -> str:
+        """Sorted set of the entries about one aggregate, members as in `audit_all`."""
+        return f"{self.prefix}:audit:target:{target_type}/{target_id}"

@@ -25,6 +25,18 @@ console = Console(stderr=True)
 DataDir = Annotated[pathlib.Path, typer.Option("--data-dir", help="Where the dev stack keeps its data and stack.json")]
 
 
+def stack_settings(data_dir: pathlib.Path):  # type: ignore[no-untyped-def]
+    """Settings from the environment, and for whatever it leaves unset, from a running
+    `turnout dev` in `data_dir` (its stack.json), so commands attach to it by default."""
+    import os
+
+    from kernel.devstack.stack import load_stack_env
+
+    stack_env = load_stack_env(data_dir.resolve())
+    return load_settings(**{name.removeprefix("TURNOUT_").lower(): value for name, value in stack_env.items()
+                            if name.startswith("TURNOUT_") and name not in os.environ})
+
+
 @app.command()
 def dev(
     data_dir: DataDir = pathlib.Path(".turnout"),
@@ -141,10 +153,7 @@ def documents_cleanup(
     """Delete files in TURNOUT_DOCUMENT_DIR older than the threshold that no document row references; print counts.
 
     Settings not in the environment come from a running `turnout dev` in --data-dir."""
-    import os
     from datetime import timedelta
-
-    from kernel.devstack.stack import load_stack_env
 
     from kernel.bootstrap import bootstrap_command_service
     from kernel.checks import check_database
@@ -153,9 +162,7 @@ def documents_cleanup(
     from participant_service.adapters.tables import outbox
     from participant_service.application.document_cleanup import cleanup_documents
 
-    stack_env = load_stack_env(data_dir.resolve())
-    settings = load_settings(**{name.removeprefix("TURNOUT_").lower(): value for name, value in stack_env.items()
-                                if name.startswith("TURNOUT_") and name not in os.environ})
+    settings = stack_settings(data_dir)
     hours = settings.document_cleanup_age_hours if older_than_hours is None else older_than_hours
 
     async def run():  # type: ignore[no-untyped-def]
@@ -173,6 +180,274 @@ def documents_cleanup(
         table.add_column(column, justify="right")
     table.add_row(*(str(getattr(report, c)) for c in ("scanned", "deleted", "kept_referenced", "kept_young")))
     Console().print(table)
+
+
+@app.command()
+def stats(
+    event: Annotated[str | None, typer.Option(help="An event id: its registrations by session, service and venue")] = None,
+    data_dir: DataDir = pathlib.Path(".turnout"),
+) -> None:
+    """Print what the projector has applied, or one event's registration stats, from the read models."""
+    import redis.asyncio as aioredis
+
+    from reporting_service.keyspace import Keyspace
+    from reporting_service.read_models import ReadModels
+    from reporting_service.stats import StatsReader
+
+    settings = stack_settings(data_dir)
+
+    async def run():  # type: ignore[no-untyped-def]
+        client = aioredis.from_url(settings.redis_url, decode_responses=True)
+        try:
+            if event is None:
+                return await ReadModels(client, Keyspace()).totals()
+            return await StatsReader(client, Keyspace()).event(event)
+        finally:
+            await client.aclose()
+
+    console = Console()
+    answer = asyncio.run(run())
+    if event is None:
+        table = Table(title="read models")
+        for column in ("applied events", "skipped duplicates", "venues", "participants"):
+            table.add_column(column, justify="right")
+        table.add_row(*(str(v) for v in (answer.applied_events, answer.skipped_duplicates, answer.venue_count,
+                                          answer.participant_count)))
+        console.print(table)
+        return
+    if answer is None:
+        console.print(f"no stats for event {event} (unknown, or not projected yet)")
+        raise typer.Exit(1)
+    table = Table(title=f"event {event}")
+    for column in ("session", "service", "venue", "registered", "waitlisted", "cancelled", "attended", "no show",
+                   "capacity", "seats left"):
+        table.add_column(column, justify="right" if column not in ("session", "service", "venue") else "left")
+    for s in answer.sessions:
+        c = s.counts
+        table.add_row(s.session_id, s.service_id, s.venue_id, str(c.registered), str(c.by_state["waitlisted"]),
+                      str(c.by_state["cancelled"]), str(c.by_attendance["attended"]),
+                      str(c.by_attendance["no_show"]), str(s.capacity), str(s.seats_left))
+    t = answer.totals
+    table.add_row("total", "", "", str(t.counts.registered), str(t.counts.by_state["waitlisted"]),
+                  str(t.counts.by_state["cancelled"]), str(t.counts.by_attendance["attended"]),
+                  str(t.counts.by_attendance["no_show"]), str(t.capacity), str(t.seats_left))
+    console.print(table)
+
+
+@app.command()
+def check(data_dir: DataDir = pathlib.Path(".turnout")) -> None:
+    """Compare the read models with the command side; print every difference by key.
+
+    Exits 1 when anything differs. Settings not in the environment come from a running
+    `turnout dev` in --data-dir."""
+    import redis.asyncio as aioredis
+
+    from reporting_service.consistency import ConsistencyChecker
+    from reporting_service.keyspace import Keyspace
+
+    settings = stack_settings(data_dir)
+
+    async def run():  # type: ignore[no-untyped-def]
+        client = aioredis.from_url(settings.redis_url, decode_responses=True)
+        try:
+            return await ConsistencyChecker(settings.asyncpg_dsn, client, Keyspace()).check()
+        finally:
+            await client.aclose()
+
+    console = Console()
+    with console.status("comparing read models with the command side"):
+        report = asyncio.run(run())
+    if not report.mismatches:
+        console.print(f"consistent: {report.checked} sessions, occurrences and pools compared, no difference")
+        return
+    table = Table(title=f"{len(report.mismatches)} differences ({report.checked} compared)")
+    for column in ("key", "field", "read model", "command side"):
+        table.add_column(column)
+    for m in report.mismatches:
+        table.add_row(m.key, m.field, "missing" if m.read_model is None else str(m.read_model), str(m.command_side))
+    console.print(table)
+    raise typer.Exit(1)
+
+
+export_app = typer.Typer(no_args_is_help=True, help="Exports of the registrations read model (reporting-service).")
+app.add_typer(export_app, name="export")
+
+Fields = Annotated[str | None, typer.Option("--fields", help="Comma-separated: event_title, service, session_date, "
+                                            "session_time, venue, participant_name, card_number, phone, attendance, "
+                                            "state, registered_at, registered_by, comment")]
+ServiceOpt = Annotated[str | None, typer.Option("--service", help="Service id")]
+VenueOpt = Annotated[str | None, typer.Option("--venue", help="Venue id")]
+AttendanceOpt = Annotated[str | None, typer.Option("--attendance", help="expected, attended or no_show")]
+StateOpt = Annotated[str | None, typer.Option("--state", help="Comma-separated registration states")]
+EventFrom = Annotated[str | None, typer.Option("--event-from", help="Sessions on or after this date (YYYY-MM-DD)")]
+EventTo = Annotated[str | None, typer.Option("--event-to", help="Sessions on or before this date")]
+RegisteredFrom = Annotated[str | None, typer.Option("--registered-from", help="ISO date-time (UTC unless offset)")]
+RegisteredTo = Annotated[str | None, typer.Option("--registered-to", help="ISO date-time, exclusive")]
+RoleOpt = Annotated[str, typer.Option("--role", help="Role to act as: admin sees phones in full, analyst masked")]
+
+
+def _export_stub(data_dir: pathlib.Path, sub: str, role: str):  # type: ignore[no-untyped-def]
+    """An ExportService stub on reporting-service (TURNOUT_* settings, else a running `turnout
+    dev` in data_dir) and the metadata that says who asks."""
+    import os
+    import uuid
+
+    import grpc
+
+    from kernel.devstack.stack import load_stack_env
+    from turnout.reporting.v1.export_service_pb2_grpc import ExportServiceStub
+
+    stack_env = load_stack_env(data_dir.resolve())
+    settings = load_settings(**{name.removeprefix("TURNOUT_").lower(): value for name, value in stack_env.items()
+                                if name.startswith("TURNOUT_") and name not in os.environ})
+    channel = grpc.insecure_channel(settings.target("reporting"))
+    metadata = (("x-request-id", str(uuid.uuid4())), ("x-turnout-actor", sub), ("x-turnout-roles", role))
+    return ExportServiceStub(channel), metadata, channel
+
+
+def _export_filter(service, venue, attendance, state, event_from, event_to, registered_from, registered_to):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from turnout.reporting.v1 import export_service_pb2 as pb
+
+    message = pb.RegistrationFilter(service_id=service or "", venue_id=venue or "", attendance=attendance or "",
+                                    event_from=event_from or "", event_to=event_to or "",
+                                    states=[s for s in (state or "").split(",") if s])
+    for name, value in (("registered_from", registered_from), ("registered_to", registered_to)):
+        if value:
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                raise typer.BadParameter(f"not an ISO date-time: {value!r}", param_hint=f"--{name.replace('_', '-')}") from None
+            getattr(message, name).FromDatetime(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    return message
+
+
+def _rpc_failed(error) -> None:  # type: ignore[no-untyped-def]
+    print(f"turnout: {error.code().name}: {error.details()}", file=sys.stderr)
+    raise typer.Exit(1)
+
+
+@export_app.command("registrations")
+def export_registrations(
+    output: Annotated[pathlib.Path, typer.Option("--output", "-o", help="File to write")],
+    fmt: Annotated[str, typer.Option("--format", help="csv, xlsx or html")] = "csv",
+    fields: Fields = None,
+    template: Annotated[str | None, typer.Option("--template", help="A saved template's id")] = None,
+    service: ServiceOpt = None, venue: VenueOpt = None, attendance: AttendanceOpt = None, state: StateOpt = None,
+    event_from: EventFrom = None, event_to: EventTo = None,
+    registered_from: RegisteredFrom = None, registered_to: RegisteredTo = None,
+    preview: Annotated[int, typer.Option("--preview", min=0, help="Only the first N rows (0: all)")] = 0,
+    role: RoleOpt = "analyst",
+    sub: Annotated[str, typer.Option(help="Who asks (written to the audit trail)")] = "cli",
+    data_dir: DataDir = pathlib.Path(".turnout"),
+) -> None:
+    """Stream the registrations into a file, with a progress bar of the rows written."""
+    import grpc
+    from rich import progress as bars
+
+    from turnout.reporting.v1 import export_service_pb2 as pb
+
+    formats = {"csv": pb.EXPORT_FORMAT_CSV, "xlsx": pb.EXPORT_FORMAT_XLSX, "html": pb.EXPORT_FORMAT_HTML}
+    if fmt not in formats:
+        raise typer.BadParameter("must be csv, xlsx or html", param_hint="--format")
+    request = pb.ExportRegistrationsRequest(
+        format=formats[fmt], fields=[f for f in (fields or "").split(",") if f], max_rows=preview,
+        template=f"exportTemplates/{template}" if template else "",
+        filter=_export_filter(service, venue, attendance, state, event_from, event_to, registered_from, registered_to))
+    stub, metadata, channel = _export_stub(data_dir, sub, role)
+    partial = output.with_name(output.name + ".part")
+    rows = 0
+    try:
+        with channel, partial.open("wb") as sink, bars.Progress(
+                bars.TextColumn("[bold]export"), bars.BarColumn(), bars.MofNCompleteColumn(), bars.TextColumn("rows"),
+                bars.TimeElapsedColumn(), console=console) as progress:
+            task = progress.add_task("rows", total=None)
+            for chunk in stub.ExportRegistrations(request, metadata=metadata):
+                if chunk.estimated_rows:
+                    progress.update(task, total=chunk.estimated_rows)
+                sink.write(chunk.data)
+                rows = chunk.rows
+                progress.update(task, completed=rows)
+            progress.update(task, total=rows, completed=rows)
+    except grpc.RpcError as error:
+        partial.unlink(missing_ok=True)
+        _rpc_failed(error)
+    partial.replace(output)
+    console.print(f"{rows} rows written to {output}")
+
+
+@export_app.command("templates")
+def export_templates(role: RoleOpt = "analyst", data_dir: DataDir = pathlib.Path(".turnout")) -> None:
+    """List the saved export templates."""
+    import grpc
+
+    from turnout.reporting.v1 import export_service_pb2 as pb
+
+    stub, metadata, channel = _export_stub(data_dir, "cli", role)
+    with channel:
+        try:
+            answer = stub.ListExportTemplates(pb.ListExportTemplatesRequest(), metadata=metadata)
+        except grpc.RpcError as error:
+            _rpc_failed(error)
+    table = Table(title="export templates")
+    for column in ("template", "fields", "filter"):
+        table.add_column(column)
+    for t in answer.templates:
+        filters = ", ".join(f"{d.name}={v}" for d, v in t.filter.ListFields())
+        table.add_row(t.name.removeprefix("exportTemplates/"), ",".join(t.fields), filters)
+    Console().print(table)
+
+
+@export_app.command("save-template")
+def export_save_template(
+    template_id: Annotated[str, typer.Argument(help="a-z, 0-9, '-' and '_'")],
+    fields: Fields = None,
+    service: ServiceOpt = None, venue: VenueOpt = None, attendance: AttendanceOpt = None, state: StateOpt = None,
+    event_from: EventFrom = None, event_to: EventTo = None,
+    registered_from: RegisteredFrom = None, registered_to: RegisteredTo = None,
+    role: RoleOpt = "analyst", sub: Annotated[str, typer.Option(help="Who saves it")] = "cli",
+    data_dir: DataDir = pathlib.Path(".turnout"),
+) -> None:
+    """Save (create or replace) a named set of fields and filters."""
+    import grpc
+
+    from turnout.reporting.v1 import export_service_pb2 as pb
+
+    template = pb.ExportTemplate(
+        name=f"exportTemplates/{template_id}", fields=[f for f in (fields or "").split(",") if f],
+        filter=_export_filter(service, venue, attendance, state, event_from, event_to, registered_from, registered_to))
+    stub, metadata, channel = _export_stub(data_dir, sub, role)
+    with channel:
+        try:
+            stub.CreateExportTemplate(pb.CreateExportTemplateRequest(template_id=template_id, template=template),
+                                      metadata=metadata)
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.ALREADY_EXISTS:
+                _rpc_failed(error)
+            try:
+                stub.UpdateExportTemplate(pb.UpdateExportTemplateRequest(template=template), metadata=metadata)
+            except grpc.RpcError as again:
+                _rpc_failed(again)
+    console.print(f"template {template_id} saved")
+
+
+@export_app.command("delete-template")
+def export_delete_template(template_id: str, role: RoleOpt = "analyst",
+                           data_dir: DataDir = pathlib.Path(".turnout")) -> None:
+    """Delete a saved export template."""
+    import grpc
+
+    from turnout.reporting.v1 import export_service_pb2 as pb
+
+    stub, metadata, channel = _export_stub(data_dir, "cli", role)
+    with channel:
+        try:
+            stub.DeleteExportTemplate(pb.DeleteExportTemplateRequest(name=f"exportTemplates/{template_id}"),
+                                      metadata=metadata)
+        except grpc.RpcError as error:
+            _rpc_failed(error)
+    console.print(f"template {template_id} deleted")
 
 
 def main() -> None:

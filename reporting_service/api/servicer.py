@@ -6,7 +6,9 @@ from datetime import datetime
 
 from google.protobuf import timestamp_pb2
 
-from kernel.errors import InvalidArgument, NotFound
+from kernel.errors import InvalidArgument, NotFound, Unavailable
+from reporting_service import stats
+from reporting_service.consistency import ConsistencyChecker
 from reporting_service.read_models import ReadModels
 from turnout.reporting.v1 import reporting_service_pb2, reporting_service_pb2_grpc
 
@@ -26,9 +28,68 @@ def _timestamp(iso: str) -> timestamp_pb2.Timestamp:
     return stamp
 
 
+def _counts(counts: stats.RegistrationCounts) -> reporting_service_pb2.RegistrationCounts:
+    return reporting_service_pb2.RegistrationCounts(
+        **{state: counts.by_state[state] for state in stats.STATES},
+        **{attendance: counts.by_attendance[attendance] for attendance in stats.ATTENDANCE},
+        registered=counts.registered)
+
+
+def _group(group: stats.GroupStats) -> reporting_service_pb2.GroupStats:
+    return reporting_service_pb2.GroupStats(key=group.key, counts=_counts(group.counts), capacity=group.capacity,
+                                            seats_left=group.seats_left,
+                                            waitlist_length=group.counts.by_state["waitlisted"])
+
+
+def _session_stats(session: stats.SessionStats) -> reporting_service_pb2.SessionStats:
+    return reporting_service_pb2.SessionStats(
+        name=f"sessions/{session.session_id}/stats", event=f"events/{session.event_id}",
+        service=f"services/{session.service_id}", venue=f"venues/{session.venue_id}",
+        counts=_counts(session.counts), capacity=session.capacity, seats_left=session.seats_left,
+        waitlist_length=session.counts.by_state["waitlisted"])
+
+
 class ReportingServicer(reporting_service_pb2_grpc.ReportingServiceServicer):
-    def __init__(self, read_models: ReadModels):
+    def __init__(self, read_models: ReadModels, stats_reader: stats.StatsReader,
+                 checker: ConsistencyChecker | None = None):
         self._read = read_models
+        self._stats = stats_reader
+        self._checker = checker
+
+    async def CheckConsistency(self, request, context) -> reporting_service_pb2.ConsistencyReport:
+        if self._checker is None:
+            raise Unavailable("this reporting-service has no database to compare with")
+        report = await self._checker.check()
+        return reporting_service_pb2.ConsistencyReport(checked=report.checked, mismatches=[
+            reporting_service_pb2.Mismatch(key=m.key, field=m.field, read_model=m.read_model,
+                                           command_side=m.command_side) for m in report.mismatches])
+
+    async def GetSessionStats(self, request, context) -> reporting_service_pb2.SessionStats:
+        session_id = _sub_resource_id(request.name, "sessions", "stats")
+        session = await self._stats.session(session_id)
+        if session is None:
+            raise NotFound(f"no stats for session {session_id} (yet)", metadata={"resource": request.name})
+        return _session_stats(session)
+
+    async def GetEventStats(self, request, context) -> reporting_service_pb2.EventStats:
+        event_id = _sub_resource_id(request.name, "events", "stats")
+        event = await self._stats.event(event_id)
+        if event is None:
+            raise NotFound(f"no stats for event {event_id} (yet)", metadata={"resource": request.name})
+        return reporting_service_pb2.EventStats(
+            name=request.name, totals=_group(event.totals), sessions=[_session_stats(s) for s in event.sessions],
+            by_service=[_group(g) for g in event.by_service], by_venue=[_group(g) for g in event.by_venue])
+
+    async def GetParticipantMetrics(self, request, context) -> reporting_service_pb2.ParticipantMetrics:
+        participant_id = _sub_resource_id(request.name, "participants", "metrics")
+        metrics = await self._stats.participant(participant_id)
+        if metrics is None:
+            raise NotFound(f"no registrations of participant {participant_id} (yet)",
+                           metadata={"resource": request.name})
+        return reporting_service_pb2.ParticipantMetrics(
+            name=request.name, registrations=metrics.registrations, cancellations=metrics.cancellations,
+            attended=metrics.attended, no_shows=metrics.no_shows, upcoming=metrics.upcoming,
+            no_show_rate=metrics.no_show_rate)
 
     async def GetVenueStats(self, request, context) -> reporting_service_pb2.VenueStats:
         venue_id = _sub_resource_id(request.name, "venues", "stats")

@@ -13,6 +13,7 @@ def _profile(participant, keys: Keyspace, occurred_at: str) -> Command:
             "card_number", participant.card_number,
             "first_name", participant.first_name,
             "last_name", participant.last_name,
+            "phone", participant.phone,
             "update_time", occurred_at]
 
 

@@ -14,7 +14,14 @@ from collections.abc import Callable
 from google.protobuf.message import DecodeError, Message
 
 from reporting_service.keyspace import Keyspace
-from reporting_service.projections import availability, catalog, participants
+from reporting_service.projections import (
+    audit,
+    availability,
+    catalog,
+    export_rows,
+    participants,
+    stats,
+)
 from reporting_service.projections.store import Change, Command, Meta
 from turnout.common.v1 import envelope_pb2
 
@@ -23,7 +30,7 @@ log = logging.getLogger("turnout.projector")
 Projection = Callable[[Message, Keyspace, Meta], list[Command]]
 EnvelopeProjection = Callable[[envelope_pb2.Envelope, Keyspace, Meta], list[Command]]
 
-MODULES = (catalog, participants, availability)
+MODULES = (catalog, participants, availability, stats, audit, export_rows)
 
 
 def _collect() -> dict[str, tuple[type[Message], list[Projection]]]:

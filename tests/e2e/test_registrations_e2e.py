@@ -4,6 +4,9 @@ gRPC, and its background reconciler offers a freed seat to the waitlist by itsel
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import date, timedelta
@@ -29,10 +32,14 @@ async def _until(api, url: str, state: str, timeout: float = 20.0) -> dict:
     raise AssertionError(f"{url} never became {state}: {current}")
 
 
-async def _projected(api, session_id: str, done, timeout: float = 20.0) -> dict:
+async def _projected(api, session_id: str, done) -> dict:
+    return await _read_model(api, f"/v1/sessions/{session_id}/availability", done)
+
+
+async def _read_model(api, url: str, done, timeout: float = 20.0) -> dict:
     deadline, seen = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
-        answer = await api.get(f"/v1/sessions/{session_id}/availability")
+        answer = await api.get(url)
         if answer.status_code == 200:
             seen = answer.json()
             if done(seen):
@@ -40,10 +47,10 @@ async def _projected(api, session_id: str, done, timeout: float = 20.0) -> dict:
         else:
             assert answer.status_code == 404, answer.text
         await asyncio.sleep(0.05)
-    raise AssertionError(f"availability of {session_id} never got there: {seen}")
+    raise AssertionError(f"{url} never got there: {seen}")
 
 
-async def test_book_waitlist_cancel_and_the_offer_comes_by_itself(api, unique):
+async def test_book_waitlist_cancel_and_the_offer_comes_by_itself(api, stack, unique):
     event = await api.post("/v1/events", json={
         "title": f"Стирка {unique}", "new_venue": {"name": f"Прачечная {unique}"}, "capacity": 10,
         "kind": "one_off", "first_date": (date.today() + timedelta(days=2)).isoformat(),
@@ -74,3 +81,19 @@ async def test_book_waitlist_cancel_and_the_offer_comes_by_itself(api, unique):
                      and a["occurrence"]["participants"] == 1)
     mine = (await api.get(f"/v1/participants/{second}/registrations", params={"when": "upcoming"})).json()
     assert [r["state"] for r in mine["registrations"]] == ["confirmed"]
+
+    stats = await _read_model(api, f"/v1/events/{event.json()['id']}/stats",
+                              lambda s: s["totals"]["counts"]["cancelled"] == 1
+                              and s["totals"]["counts"]["confirmed"] == 1)
+    assert stats["totals"]["seats_left"] == 0
+    assert [g["id"] for g in stats["by_service"]] == ["laundry"]
+    metrics = await _read_model(api, f"/v1/participants/{second}/metrics", lambda m: m["upcoming"] == 1)
+    assert (metrics["registrations"], metrics["cancellations"]) == (1, 0)
+
+    # The same figures from the CLI, given the stack's settings.
+    printed = subprocess.run(
+        [sys.executable, "-m", "turnout.cli", "stats", "--event", event.json()["id"]],
+        capture_output=True, text=True, timeout=60, env={**os.environ, **stack.settings_env(), "COLUMNS": "250"},
+        check=False)
+    assert printed.returncode == 0, printed.stderr
+    assert session["id"][:8] in printed.stdout and "laundry" in printed.stdout, printed.stdout

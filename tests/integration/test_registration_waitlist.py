@@ -125,7 +125,7 @@ async def test_leaving_the_waitlist(engine, registration_stub, participant_stub)
 async def test_a_full_session_is_asked_again_only_after_a_pause_or_a_freed_seat(
         engine, registration_stub, registration_deps, participant_stub) -> None:
     occurrence = await create_occurrence(engine, [SessionSpec("s", 1)])
-    session, session_id = occurrence.session("s"), occurrence.sessions["s"]
+    session = occurrence.session("s")
     a, b = await new_participants(participant_stub, 2)
     booked = await registration_stub.CreateRegistration(register(session, a), metadata=ADMIN)
     waiting = await registration_stub.CreateRegistration(register(session, b, waitlist=True), metadata=ADMIN)

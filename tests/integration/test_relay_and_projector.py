@@ -111,10 +111,11 @@ async def test_relay_crash_between_publish_and_mark_republishes_never_loses(sett
 
 
 def _snapshot(client: redis.Redis, keyspace: Keyspace) -> dict[str, object]:
-    state: dict[str, object] = {}
-    for key in client.scan_iter(f"{keyspace.prefix}:*"):
-        state[key] = client.hgetall(key)
-    return state
+    """Every read-model key and its value, whatever its Redis type."""
+    read = {"hash": client.hgetall, "set": client.smembers, "string": client.get,
+            "zset": lambda key: client.zrange(key, 0, -1, withscores=True),
+            "list": lambda key: client.lrange(key, 0, -1)}
+    return {key: read[client.type(key)](key) for key in client.scan_iter(f"{keyspace.prefix}:*")}
 
 
 def _project_until(settings, keyspace: Keyspace, done, timeout: float = 30) -> None:

@@ -45,6 +45,26 @@ class ReportingServiceStub:
                 request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionAvailabilityRequest.SerializeToString,
                 response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionAvailability.FromString,
                 _registered_method=True)
+        self.GetSessionStats = channel.unary_unary(
+                '/turnout.reporting.v1.ReportingService/GetSessionStats',
+                request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionStatsRequest.SerializeToString,
+                response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionStats.FromString,
+                _registered_method=True)
+        self.GetEventStats = channel.unary_unary(
+                '/turnout.reporting.v1.ReportingService/GetEventStats',
+                request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetEventStatsRequest.SerializeToString,
+                response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.EventStats.FromString,
+                _registered_method=True)
+        self.GetParticipantMetrics = channel.unary_unary(
+                '/turnout.reporting.v1.ReportingService/GetParticipantMetrics',
+                request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetParticipantMetricsRequest.SerializeToString,
+                response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ParticipantMetrics.FromString,
+                _registered_method=True)
+        self.CheckConsistency = channel.unary_unary(
+                '/turnout.reporting.v1.ReportingService/CheckConsistency',
+                request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.CheckConsistencyRequest.SerializeToString,
+                response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ConsistencyReport.FromString,
+                _registered_method=True)
         self.GetProjectionStats = channel.unary_unary(
                 '/turnout.reporting.v1.ReportingService/GetProjectionStats',
                 request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetProjectionStatsRequest.SerializeToString,
@@ -71,6 +91,35 @@ class ReportingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSessionStats(self, request, context):
+        """Registrations of one session by state and attendance, with its seats left.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEventStats(self, request, context):
+        """Registrations of an event by session, service and venue (the debate system's admin stats:
+        registrations per case and seats left).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetParticipantMetrics(self, request, context):
+        """A participant's registrations, cancellations, attendance and no-show rate.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CheckConsistency(self, request, context):
+        """Compares the read models with the command side and reports every difference by key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetProjectionStats(self, request, context):
         """Counts of everything the projector has applied, for operations and tests.
         """
@@ -90,6 +139,26 @@ def add_ReportingServiceServicer_to_server(servicer, server):
                     servicer.GetSessionAvailability,
                     request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionAvailabilityRequest.FromString,
                     response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionAvailability.SerializeToString,
+            ),
+            'GetSessionStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSessionStats,
+                    request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionStatsRequest.FromString,
+                    response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionStats.SerializeToString,
+            ),
+            'GetEventStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEventStats,
+                    request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetEventStatsRequest.FromString,
+                    response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.EventStats.SerializeToString,
+            ),
+            'GetParticipantMetrics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetParticipantMetrics,
+                    request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetParticipantMetricsRequest.FromString,
+                    response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ParticipantMetrics.SerializeToString,
+            ),
+            'CheckConsistency': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckConsistency,
+                    request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.CheckConsistencyRequest.FromString,
+                    response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ConsistencyReport.SerializeToString,
             ),
             'GetProjectionStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetProjectionStats,
@@ -152,6 +221,114 @@ class ReportingService:
             '/turnout.reporting.v1.ReportingService/GetSessionAvailability',
             turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionAvailabilityRequest.SerializeToString,
             turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionAvailability.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSessionStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.reporting.v1.ReportingService/GetSessionStats',
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetSessionStatsRequest.SerializeToString,
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.SessionStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEventStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.reporting.v1.ReportingService/GetEventStats',
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetEventStatsRequest.SerializeToString,
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.EventStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetParticipantMetrics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.reporting.v1.ReportingService/GetParticipantMetrics',
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetParticipantMetricsRequest.SerializeToString,
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ParticipantMetrics.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckConsistency(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.reporting.v1.ReportingService/CheckConsistency',
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.CheckConsistencyRequest.SerializeToString,
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ConsistencyReport.FromString,
             options,
             channel_credentials,
             insecure,

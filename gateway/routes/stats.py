@@ -1,0 +1,114 @@
+"""Stats read models (reporting_service): an event's and a session's registrations, a
+participant's metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+
+from gateway import problems
+from gateway.backends import ReportingBackend
+from gateway.routes import resource_id, resource_name
+from gateway.security import CurrentPrincipal, require_roles
+from turnout.reporting.v1 import reporting_service_pb2
+
+router = APIRouter(tags=["read models"])
+READERS = ("admin", "analyst", "volunteer")
+
+
+class CountsOut(BaseModel):
+    registered: int
+    held: int
+    confirmed: int
+    waitlisted: int
+    offered: int
+    cancelled: int
+    declined: int
+    expired: int
+    expected: int
+    attended: int
+    no_show: int
+
+
+class SessionStatsOut(BaseModel):
+    session_id: str
+    event_id: str
+    service_id: str
+    venue_id: str
+    counts: CountsOut
+    capacity: int
+    seats_left: int
+    waitlist_length: int
+
+
+class GroupStatsOut(BaseModel):
+    id: str
+    counts: CountsOut
+    capacity: int
+    seats_left: int
+    waitlist_length: int
+
+
+class EventStatsOut(BaseModel):
+    event_id: str
+    totals: GroupStatsOut
+    sessions: list[SessionStatsOut]
+    by_service: list[GroupStatsOut]
+    by_venue: list[GroupStatsOut]
+
+
+class ParticipantMetricsOut(BaseModel):
+    participant_id: str
+    registrations: int
+    cancellations: int
+    attended: int
+    no_shows: int
+    upcoming: int
+    no_show_rate: float
+
+
+def _counts(c: reporting_service_pb2.RegistrationCounts) -> CountsOut:
+    return CountsOut(**{name: getattr(c, name) for name in CountsOut.model_fields})
+
+
+def _session(s: reporting_service_pb2.SessionStats) -> SessionStatsOut:
+    return SessionStatsOut(
+        session_id=resource_id(s.name, "sessions"), event_id=resource_id(s.event, "events"),
+        service_id=resource_id(s.service, "services"), venue_id=resource_id(s.venue, "venues"),
+        counts=_counts(s.counts), capacity=s.capacity, seats_left=s.seats_left, waitlist_length=s.waitlist_length)
+
+
+def _group(g: reporting_service_pb2.GroupStats) -> GroupStatsOut:
+    return GroupStatsOut(id=g.key.rsplit("/", 1)[-1], counts=_counts(g.counts), capacity=g.capacity,
+                         seats_left=g.seats_left, waitlist_length=g.waitlist_length)
+
+
+@router.get("/v1/events/{event_id}/stats", response_model=EventStatsOut,
+            dependencies=[Depends(require_roles(*READERS))])
+async def event_stats(event_id: str, reporting: ReportingBackend) -> EventStatsOut:
+    """Registrations by session, service and venue, attendance, waitlists and seats left."""
+    request = reporting_service_pb2.GetEventStatsRequest(name=resource_name("events", event_id) + "/stats")
+    e = await reporting.call(reporting.stub.GetEventStats, request)
+    return EventStatsOut(event_id=event_id, totals=_group(e.totals), sessions=[_session(s) for s in e.sessions],
+                         by_service=[_group(g) for g in e.by_service], by_venue=[_group(g) for g in e.by_venue])
+
+
+@router.get("/v1/sessions/{session_id}/stats", response_model=SessionStatsOut,
+            dependencies=[Depends(require_roles(*READERS))])
+async def session_stats(session_id: str, reporting: ReportingBackend) -> SessionStatsOut:
+    request = reporting_service_pb2.GetSessionStatsRequest(name=resource_name("sessions", session_id) + "/stats")
+    return _session(await reporting.call(reporting.stub.GetSessionStats, request))
+
+
+@router.get("/v1/participants/{participant_id}/metrics", response_model=ParticipantMetricsOut)
+async def participant_metrics(participant_id: str, reporting: ReportingBackend,
+                              principal: CurrentPrincipal) -> ParticipantMetricsOut:
+    """Staff and analysts see anyone's; a participant sees their own."""
+    if not (principal.has_any(*READERS) or principal.participant_id == participant_id):
+        raise problems.forbidden("a participant may see only their own metrics")
+    request = reporting_service_pb2.GetParticipantMetricsRequest(
+        name=resource_name("participants", participant_id) + "/metrics")
+    m = await reporting.call(reporting.stub.GetParticipantMetrics, request)
+    return ParticipantMetricsOut(participant_id=participant_id, registrations=m.registrations,
+                                 cancellations=m.cancellations, attended=m.attended, no_shows=m.no_shows,
+                                 upcoming=m.upcoming, no_show_rate=m.no_show_rate)

@@ -1,0 +1,123 @@
+"""Read models of the registrations export: one hash per session (what a row shows of it),
+one hash per registration, and an index of registrations by registered_at.
+
+Order: a session's SessionScheduled/SessionUpdated are one aggregate ("session") on the
+catalog topic, applied in order with the store's per-topic version check, and each carries
+the whole session, so a plain HSET of everything converges. A registration's events are one
+aggregate ("registration") on the participants topic, in order, each carrying the whole
+registration: SET of the whole row again. The index member is "{create_time ms}:{registration id}", and
+create_time never changes, so ZADD is idempotent. Participant names, cards and phones are not
+copied here: the export joins `Keyspace.participant` when it reads, so a rename shows.
+"""
+
+from __future__ import annotations
+
+import json
+
+from google.protobuf import timestamp_pb2
+
+from reporting_service.keyspace import Keyspace
+from reporting_service.projections.store import Command, Meta
+from turnout.event.v1 import catalog_events_pb2, session_pb2
+from turnout.participant.v1 import registration_events_pb2, registration_pb2
+
+SESSION_FIELDS = ("event_id", "event_title", "service_id", "service", "venue_id", "venue", "start_time",
+                  "end_time", "date")
+REGISTRATION_FIELDS = ("participant_id", "session_id", "event_id", "state", "attendance", "registered_at",
+                       "registered_by", "comment")
+
+
+def session_key(keys: Keyspace, session_id: str) -> str:
+    """Hash: SESSION_FIELDS of one session."""
+    return f"{keys.prefix}:export:session:{session_id}"
+
+
+def registration_key(keys: Keyspace, registration_id: str) -> str:
+    """String: a JSON object of REGISTRATION_FIELDS and update_time (one value, so a page of
+    registrations is one MGET and one reply element each)."""
+    return f"{keys.prefix}:export:registration:{registration_id}"
+
+
+def index_key(keys: Keyspace) -> str:
+    """Sorted set, every score 0, of `index_member`s: read in lex order they go by
+    registered_at, ties by id, so a page token (the last member read) stays stable while
+    registrations are added, and a registered_at range is a lex range."""
+    return f"{keys.prefix}:export:registrations"
+
+
+def index_member(registered_ms: int, registration_id: str) -> str:
+    return f"{max(0, registered_ms):013d}:{registration_id}"
+
+
+def template_key(keys: Keyspace, name: str) -> str:
+    """Hash: a saved export template (fields, filters as JSON)."""
+    return f"{keys.prefix}:export:template:{name}"
+
+
+def templates_key(keys: Keyspace) -> str:
+    """Set of the saved template names."""
+    return f"{keys.prefix}:export:templates"
+
+
+def _id(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+def _iso(stamp: timestamp_pb2.Timestamp) -> str:
+    if not stamp.seconds and not stamp.nanos:
+        return ""
+    return stamp.ToDatetime().isoformat(timespec="microseconds") + "Z"
+
+
+def _millis(stamp: timestamp_pb2.Timestamp) -> int:
+    return stamp.seconds * 1000 + stamp.nanos // 1_000_000
+
+
+def _enum(enum_type, value: int, prefix: str) -> str:
+    """"ATTENDANCE_NO_SHOW" -> "no_show"; 0 -> ""."""
+    if not value:
+        return ""
+    return enum_type.Name(value).removeprefix(prefix).lower()
+
+
+def _session(keys: Keyspace, session: session_pb2.Session, date: str | None) -> list[Command]:
+    fields: list[str | int] = [
+        "event_id", _id(session.event), "event_title", session.event_title,
+        "service_id", _id(session.service), "service", session.service_display_name,
+        "venue_id", _id(session.venue), "venue", session.venue_display_name,
+        "start_time", _iso(session.start_time), "end_time", _iso(session.end_time)]
+    if date:
+        fields += ["date", date]
+    return [["HSET", session_key(keys, _id(session.name)), *fields]]
+
+
+def session_scheduled(event: catalog_events_pb2.SessionScheduled, keys: Keyspace, meta: Meta) -> list[Command]:
+    return _session(keys, event.session, event.occurrence.date)
+
+
+def session_updated(event: catalog_events_pb2.SessionUpdated, keys: Keyspace, meta: Meta) -> list[Command]:
+    return _session(keys, event.session, None)
+
+
+def _registration(event, keys: Keyspace, meta: Meta) -> list[Command]:
+    r: registration_pb2.Registration = event.registration
+    registration_id = _id(r.name)
+    row = {"participant_id": _id(r.participant), "session_id": _id(r.session), "event_id": _id(r.event),
+           "state": _enum(registration_pb2.RegistrationState, r.state, "REGISTRATION_STATE_"),
+           "attendance": _enum(registration_pb2.Attendance, r.attendance, "ATTENDANCE_"),
+           "registered_at": _iso(r.create_time), "registered_by": r.registered_by, "comment": r.comment,
+           "update_time": meta.occurred_at}
+    return [
+        ["SET", registration_key(keys, registration_id), json.dumps(row, ensure_ascii=False, separators=(",", ":"))],
+        ["ZADD", index_key(keys), 0, index_member(_millis(r.create_time), registration_id)],
+    ]
+
+
+HANDLES = [
+    (catalog_events_pb2.SessionScheduled, session_scheduled),
+    (catalog_events_pb2.SessionUpdated, session_updated),
+    *((payload, _registration) for payload in (
+        registration_events_pb2.RegistrationCreated, registration_events_pb2.RegistrationConfirmed,
+        registration_events_pb2.RegistrationCancelled, registration_events_pb2.RegistrationExpired,
+        registration_events_pb2.AttendanceMarked, registration_events_pb2.WaitlistOfferMade)),
+]
