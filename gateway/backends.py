@@ -9,6 +9,7 @@ dependencies and never touch channels, metadata or error translation themselves.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
@@ -99,8 +100,15 @@ class Backend(Generic[StubT]):
         fields: problems.FieldNames | None = None,
     ) -> ResponseT:
         """Calls through the breaker; failures come out as `problems.Problem`."""
-        try:
+        with self.failures_as_problems(fields):
             return await self.invoke(method, request, context=context)
+
+    @contextmanager
+    def failures_as_problems(self, fields: problems.FieldNames | None = None) -> Iterator[None]:
+        """Turns what a call through this backend's breaker may raise into problems (also
+        for streaming calls, which routes drive themselves)."""
+        try:
+            yield
         except pybreaker.CircuitBreakerError as exc:
             # Also raised by the very call that trips the breaker, after it reached the backend.
             raise problems.backend_unavailable(self.name, self.breaker.retry_after(), circuit_open=True) from exc

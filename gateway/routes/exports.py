@@ -10,7 +10,6 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import grpc
-import pybreaker
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
@@ -157,17 +156,9 @@ async def export_registrations(
     stub = backend.service(ExportServiceStub)
     request = pb.ExportRegistrationsRequest(format=_FORMATS[format], fields=params.fields, filter=params.filter,
                                             max_rows=preview or 0, template=params.template)
-    call = None
-    try:
-        with backend.breaker.calling():
-            call = stub.ExportRegistrations(request, timeout=EXPORT_DEADLINE_SECONDS, metadata=context.metadata())
-            first = await call.read()
-    except pybreaker.CircuitBreakerError as exc:
-        raise problems.backend_unavailable(backend.name, backend.breaker.retry_after(), circuit_open=True) from exc
-    except grpc.aio.AioRpcError as exc:
-        raise problems.from_rpc_error(exc, backend=backend.name, fields=_rest_field) from exc
-    except OSError as exc:
-        raise problems.backend_unavailable(backend.name) from exc
+    with backend.failures_as_problems(_rest_field), backend.breaker.calling():
+        call = stub.ExportRegistrations(request, timeout=EXPORT_DEADLINE_SECONDS, metadata=context.metadata())
+        first = await call.read()
     if first is grpc.aio.EOF:
         raise problems.internal_error()
 

@@ -11,12 +11,14 @@ deleted seat by seat; a pool's use is summed from its sessions when read.
 from __future__ import annotations
 
 from reporting_service.keyspace import Keyspace
+from reporting_service.projections.payloads import id_of as _id
 from reporting_service.projections.store import Command, Meta
-from turnout.event.v1 import catalog_events_pb2, ledger_events_pb2, seat_pb2, session_pb2
-
-
-def _id(name: str) -> str:
-    return name.rsplit("/", 1)[-1]
+from turnout.event.v1 import (
+    catalog_events_pb2,
+    ledger_events_pb2,
+    seat_pb2,
+    session_pb2,
+)
 
 
 def _capacity(keys: Keyspace, session_id: str, capacity: int, version: int) -> list[Command]:

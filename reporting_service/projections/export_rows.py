@@ -17,9 +17,11 @@ import json
 from google.protobuf import timestamp_pb2
 
 from reporting_service.keyspace import Keyspace
+from reporting_service.projections.payloads import REGISTRATION_EVENTS, enum_word
+from reporting_service.projections.payloads import id_of as _id
 from reporting_service.projections.store import Command, Meta
 from turnout.event.v1 import catalog_events_pb2, session_pb2
-from turnout.participant.v1 import registration_events_pb2, registration_pb2
+from turnout.participant.v1 import registration_pb2
 
 SESSION_FIELDS = ("event_id", "event_title", "service_id", "service", "venue_id", "venue", "start_time",
                   "end_time", "date")
@@ -59,10 +61,6 @@ def templates_key(keys: Keyspace) -> str:
     return f"{keys.prefix}:export:templates"
 
 
-def _id(name: str) -> str:
-    return name.rsplit("/", 1)[-1]
-
-
 def _iso(stamp: timestamp_pb2.Timestamp) -> str:
     if not stamp.seconds and not stamp.nanos:
         return ""
@@ -73,11 +71,7 @@ def _millis(stamp: timestamp_pb2.Timestamp) -> int:
     return stamp.seconds * 1000 + stamp.nanos // 1_000_000
 
 
-def _enum(enum_type, value: int, prefix: str) -> str:
-    """"ATTENDANCE_NO_SHOW" -> "no_show"; 0 -> ""."""
-    if not value:
-        return ""
-    return enum_type.Name(value).removeprefix(prefix).lower()
+
 
 
 def _session(keys: Keyspace, session: session_pb2.Session, date: str | None) -> list[Command]:
@@ -103,8 +97,8 @@ def _registration(event, keys: Keyspace, meta: Meta) -> list[Command]:
     r: registration_pb2.Registration = event.registration
     registration_id = _id(r.name)
     row = {"participant_id": _id(r.participant), "session_id": _id(r.session), "event_id": _id(r.event),
-           "state": _enum(registration_pb2.RegistrationState, r.state, "REGISTRATION_STATE_"),
-           "attendance": _enum(registration_pb2.Attendance, r.attendance, "ATTENDANCE_"),
+           "state": enum_word(registration_pb2.RegistrationState, r.state),
+           "attendance": enum_word(registration_pb2.Attendance, r.attendance),
            "registered_at": _iso(r.create_time), "registered_by": r.registered_by, "comment": r.comment,
            "update_time": meta.occurred_at}
     return [
@@ -116,8 +110,5 @@ def _registration(event, keys: Keyspace, meta: Meta) -> list[Command]:
 HANDLES = [
     (catalog_events_pb2.SessionScheduled, session_scheduled),
     (catalog_events_pb2.SessionUpdated, session_updated),
-    *((payload, _registration) for payload in (
-        registration_events_pb2.RegistrationCreated, registration_events_pb2.RegistrationConfirmed,
-        registration_events_pb2.RegistrationCancelled, registration_events_pb2.RegistrationExpired,
-        registration_events_pb2.AttendanceMarked, registration_events_pb2.WaitlistOfferMade)),
+    *((payload, _registration) for payload in REGISTRATION_EVENTS),
 ]

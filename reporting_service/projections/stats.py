@@ -9,21 +9,11 @@ order-free across registrations and idempotent under replays.
 from __future__ import annotations
 
 from reporting_service.keyspace import Keyspace
+from reporting_service.projections.payloads import REGISTRATION_EVENTS, enum_word
+from reporting_service.projections.payloads import id_of as _id
 from reporting_service.projections.store import Command, Meta
 from turnout.event.v1 import catalog_events_pb2
-from turnout.participant.v1 import registration_events_pb2, registration_pb2
-
-
-def _id(name: str) -> str:
-    return name.rsplit("/", 1)[-1]
-
-
-def _state(value: int) -> str:
-    return registration_pb2.RegistrationState.Name(value).removeprefix("REGISTRATION_STATE_").lower()
-
-
-def _attendance(value: int) -> str:
-    return registration_pb2.Attendance.Name(value).removeprefix("ATTENDANCE_").lower()
+from turnout.participant.v1 import registration_pb2
 
 
 def session_scheduled(event: catalog_events_pb2.SessionScheduled, keys: Keyspace, meta: Meta) -> list[Command]:
@@ -40,7 +30,9 @@ def session_deleted(event: catalog_events_pb2.SessionDeleted, keys: Keyspace, me
 
 def registration_changed(event, keys: Keyspace, meta: Meta) -> list[Command]:
     r = event.registration
-    registration_id, state, attendance = _id(r.name), _state(r.state), _attendance(r.attendance)
+    registration_id = _id(r.name)
+    state = enum_word(registration_pb2.RegistrationState, r.state)
+    attendance = enum_word(registration_pb2.Attendance, r.attendance)
     ends = r.session_end_time.seconds
     return [["HSET", keys.session_registrations(_id(r.session)), registration_id, f"{state}|{attendance}"],
             ["HSET", keys.participant_registrations(_id(r.participant)), registration_id,
@@ -50,8 +42,5 @@ def registration_changed(event, keys: Keyspace, meta: Meta) -> list[Command]:
 HANDLES = [
     (catalog_events_pb2.SessionScheduled, session_scheduled),
     (catalog_events_pb2.SessionDeleted, session_deleted),
-    *((payload, registration_changed) for payload in (
-        registration_events_pb2.RegistrationCreated, registration_events_pb2.RegistrationConfirmed,
-        registration_events_pb2.RegistrationCancelled, registration_events_pb2.RegistrationExpired,
-        registration_events_pb2.AttendanceMarked, registration_events_pb2.WaitlistOfferMade)),
+    *((payload, registration_changed) for payload in REGISTRATION_EVENTS),
 ]
