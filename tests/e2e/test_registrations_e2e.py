@@ -97,3 +97,60 @@ async def test_book_waitlist_cancel_and_the_offer_comes_by_itself(api, stack, un
         check=False)
     assert printed.returncode == 0, printed.stderr
     assert session["id"][:8] in printed.stdout and "laundry" in printed.stdout, printed.stdout
+
+
+async def test_killing_relays_and_projector_mid_bookings_leaves_read_models_equal_to_the_command_side(
+        api, stack, unique):
+    import redis.asyncio as aioredis
+
+    from reporting_service.consistency import ConsistencyChecker
+    from reporting_service.keyspace import Keyspace
+
+    event = await api.post("/v1/events", json={
+        "title": f"Дебаты {unique}", "new_venue": {"name": f"Зал {unique}"}, "capacity": 30, "kind": "one_off",
+        "first_date": (date.today() + timedelta(days=2)).isoformat(),
+        "sessions": [{"key": k, "service_id": "case-vtb", "start_time": t, "capacity": 8, "booking_window_days": 30}
+                     for k, t in (("a", "10:00"), ("b", "12:00"), ("c", "14:00"))]})
+    assert event.status_code == 201, event.text
+    sessions = (await api.get("/v1/sessions", params={"event_id": event.json()["id"]})).json()["sessions"]
+    people = [await _participant(api, f"Участник-{chr(0x430 + i)}") for i in range(30)]
+    gate = asyncio.Semaphore(6)
+
+    async def book(index: int, who: str) -> None:
+        async with gate:
+            session = sessions[index % 3]["id"]
+            answer = await api.post(f"/v1/sessions/{session}/registrations",
+                                    json={"participant_id": who, "waitlist": True},
+                                    headers={"Idempotency-Key": str(uuid.uuid4())})
+            assert answer.status_code in (201, 202), answer.text
+            if index % 5 == 0:
+                cancelled = await api.delete(f"/v1/registrations/{answer.json()['id']}")
+                assert cancelled.status_code == 200, cancelled.text
+
+    first = asyncio.gather(*(book(i, who) for i, who in enumerate(people[:15])))
+    await asyncio.sleep(0.3)
+    for component in ("event-relay", "participant-relay", "projector"):
+        stack.stop_component(component, kill=True)  # SIGKILL: nothing marked sent, no offsets committed
+    await first
+    await asyncio.gather(*(book(i + 15, who) for i, who in enumerate(people[15:])))
+    for component in ("event-relay", "participant-relay", "projector"):
+        stack.start_component(component)
+    stack.wait_ready(("event-relay", "participant-relay", "projector"))
+
+    ours = {f"sessions/{s['id']}" for s in sessions} | {f"occurrences/{sessions[0]['occurrence_id']}"}
+    client = aioredis.from_url(stack.engine_urls["redis"], decode_responses=True)
+    checker = ConsistencyChecker(stack.settings_env()["TURNOUT_DATABASE_URL"].replace("+asyncpg", ""), client,
+                                 Keyspace())
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            mismatches = [m for m in (await checker.check()).mismatches if m.key in ours]
+            if not mismatches:
+                break
+            assert time.monotonic() < deadline, f"read models never converged: {mismatches}"
+            await asyncio.sleep(0.5)
+    finally:
+        await client.aclose()
+    stats = (await api.get(f"/v1/events/{event.json()['id']}/stats")).json()
+    assert stats["totals"]["counts"]["cancelled"] == 6
+    assert stats["totals"]["counts"]["registered"] == 24

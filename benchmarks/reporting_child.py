@@ -1,0 +1,169 @@
+"""Child processes of benchmarks/reporting.py (run by it; not meant to be run by hand).
+
+    reporting_child.py project --redis URL --kafka HOST:PORT --group G --prefix P --out FILE [--ready FILE]
+        The real Projector (reporting_service/projector.py) with a ProjectionStore on keyspace P,
+        in its own process as in production. It records, for every record of every batch, the
+        seconds from the record's Kafka CreateTime (stamped by the producer at send()) to the
+        moment the store's pipeline of Lua calls returned (Redis has the effect), and writes
+        them to FILE when SIGTERM arrives.
+
+    reporting_child.py export --redis URL --prefix P --format csv|xlsx --rows N --mode M
+        The service's export path (reporting_service/exports.py: RowSource + export()) to
+        /dev/null; prints one JSON line: rows, seconds, bytes, RSS before and peak RSS.
+        --mode full: the export; read: RowSource.rows() alone (Redis reads and the join, no
+        writer); write: the writer alone over the first page's rows cycled in memory, no Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import pathlib
+import resource
+import signal
+import sys
+import threading
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _rss_kb() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def project(args: argparse.Namespace) -> None:
+    import redis
+
+    from kernel import topics
+    from kernel.kafka import make_consumer
+    from kernel.settings import Settings
+    from reporting_service.keyspace import Keyspace
+    from reporting_service.projections.store import ProjectionStore
+    from reporting_service.projector import Projector
+
+    settings = Settings(redis_url=args.redis, kafka_bootstrap=args.kafka)
+    lags: list[float] = []
+    timestamp_types: set[int] = set()
+    last_batch: list = []
+    ready = pathlib.Path(args.ready) if args.ready else None
+
+    class TimedConsumer:
+        """The real consumer; remembers the records of the last poll."""
+
+        def __init__(self, consumer) -> None:
+            self._consumer = consumer
+
+        def poll(self, **kwargs):
+            batches = self._consumer.poll(**kwargs)
+            last_batch[:] = [record for partition in batches.values() for record in partition]
+            if ready is not None and not ready.exists() and self._consumer.assignment():
+                ready.write_text("assigned")
+            return batches
+
+        def commit(self, *a, **kw):
+            return self._consumer.commit(*a, **kw)
+
+        def close(self, *a, **kw):
+            return self._consumer.close(*a, **kw)
+
+    class TimedStore(ProjectionStore):
+        def apply(self, changes):  # noqa: ANN001
+            applied = super().apply(changes)
+            now_ms = time.time() * 1000
+            for record in last_batch:
+                timestamp_types.add(record.timestamp_type)
+                lags.append((now_ms - record.timestamp) / 1000)
+            return applied
+
+    store = TimedStore(redis.Redis.from_url(args.redis), Keyspace(args.prefix))
+    projector = Projector(lambda: TimedConsumer(make_consumer(
+        settings, args.group, (topics.CATALOG, topics.LEDGER, topics.PARTICIPANTS))), store)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    projector.run(stop)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    pathlib.Path(args.out).write_text(json.dumps({
+        "lags": lags, "timestamp_types": sorted(timestamp_types),
+        "cpu_seconds": usage.ru_utime + usage.ru_stime}))
+
+
+async def export(args: argparse.Namespace) -> None:
+    import openpyxl  # noqa: F401  (loaded before the baseline: a running service has it loaded)
+    import redis.asyncio as aioredis
+
+    from reporting_service import exports
+    from reporting_service.keyspace import Keyspace
+
+    client = aioredis.from_url(args.redis, decode_responses=True)
+    source = exports.RowSource(client, Keyspace(args.prefix))
+    query = exports.ExportQuery(max_rows=args.rows, mask_phones=True)
+    first_page: list[dict[str, str]] = []
+    if args.mode == "write":
+        async for row in source.rows(exports.ExportQuery(max_rows=exports.PAGE)):
+            first_page.append(row)
+    await client.ping()
+    rss_before = _rss_kb()
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    cpu_before = time.process_time()
+    rows = [0]
+    size = 0
+    began = time.perf_counter()
+    if args.mode == "full":
+        with open(os.devnull, "wb") as sink:
+            async for chunk in exports.export(source, query, args.format, rows):
+                size += len(chunk)
+                sink.write(chunk)
+    elif args.mode == "read":
+        async for _ in source.rows(query):
+            rows[0] += 1
+    else:
+        async def cycled():
+            for row in itertools.islice(itertools.cycle(first_page), args.rows):
+                yield row
+
+        with open(os.devnull, "wb") as sink:
+            async for chunk in exports.WRITERS[args.format](exports.counted(cycled(), rows), query.fields):
+                size += len(chunk)
+                sink.write(chunk)
+    seconds = time.perf_counter() - began
+    cpu = time.process_time() - cpu_before
+    await client.aclose()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rows": rows[0], "seconds": seconds, "bytes": size, "cpu_seconds": cpu,
+                      "rss_before_kb": rss_before, "peak_before_kb": peak_before, "peak_kb": peak}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("project")
+    p.add_argument("--redis", required=True)
+    p.add_argument("--kafka", required=True)
+    p.add_argument("--group", required=True)
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--ready")
+    e = sub.add_parser("export")
+    e.add_argument("--redis", required=True)
+    e.add_argument("--prefix", required=True)
+    e.add_argument("--format", choices=("csv", "xlsx", "html"), default="csv")
+    e.add_argument("--rows", type=int, required=True)
+    e.add_argument("--mode", choices=("full", "read", "write"), default="full")
+    args = parser.parse_args()
+    if args.command == "project":
+        project(args)
+    else:
+        asyncio.run(export(args))
+
+
+if __name__ == "__main__":
+    main()
