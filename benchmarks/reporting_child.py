@@ -7,6 +7,10 @@
         moment the store's pipeline of Lua calls returned (Redis has the effect), and writes
         them to FILE when SIGTERM arrives.
 
+    reporting_child.py consume --kafka HOST:PORT --group G --out FILE [--ready FILE]
+        A bare KafkaConsumer (the kernel's make_consumer) on the same topics: per record, the
+        seconds from its CreateTime to its receipt by poll(); no decoding, no Redis, no commit.
+
     reporting_child.py export --redis URL --prefix P --format csv|xlsx --rows N --mode M
         The service's export path (reporting_service/exports.py: RowSource + export()) to
         /dev/null; prints one JSON line: rows, seconds, bytes, RSS before and peak RSS.
@@ -96,6 +100,28 @@ def project(args: argparse.Namespace) -> None:
         "cpu_seconds": usage.ru_utime + usage.ru_stime}))
 
 
+def consume(args: argparse.Namespace) -> None:
+    from kernel import topics
+    from kernel.kafka import make_consumer
+    from kernel.settings import Settings
+
+    consumer = make_consumer(Settings(kafka_bootstrap=args.kafka), args.group,
+                             (topics.CATALOG, topics.LEDGER, topics.PARTICIPANTS))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    ready = pathlib.Path(args.ready) if args.ready else None
+    lags: list[float] = []
+    while not stop.is_set():
+        batches = consumer.poll(timeout_ms=200, max_records=1000)
+        now_ms = time.time() * 1000
+        lags += [(now_ms - r.timestamp) / 1000 for records in batches.values() for r in records]
+        if ready is not None and not ready.exists() and consumer.assignment():
+            ready.write_text("assigned")
+    consumer.close(autocommit=False)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    pathlib.Path(args.out).write_text(json.dumps({"lags": lags, "cpu_seconds": usage.ru_utime + usage.ru_stime}))
+
+
 async def export(args: argparse.Namespace) -> None:
     import openpyxl  # noqa: F401  (loaded before the baseline: a running service has it loaded)
     import redis.asyncio as aioredis
@@ -152,6 +178,11 @@ def main() -> None:
     p.add_argument("--prefix", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--ready")
+    c = sub.add_parser("consume")
+    c.add_argument("--kafka", required=True)
+    c.add_argument("--group", required=True)
+    c.add_argument("--out", required=True)
+    c.add_argument("--ready")
     e = sub.add_parser("export")
     e.add_argument("--redis", required=True)
     e.add_argument("--prefix", required=True)
@@ -161,6 +192,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "project":
         project(args)
+    elif args.command == "consume":
+        consume(args)
     else:
         asyncio.run(export(args))
 
