@@ -17,6 +17,8 @@ envelopes' entries from the topics like every other read model; entries recorded
 
 from __future__ import annotations
 
+import hashlib
+
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,15 +90,23 @@ class AuditPage:
     next_page_token: str
 
 
-def _page_position(token: str) -> str | None:
+def _index_tag(index: str) -> str:
+    """Binds a page token to the listing it came from: a token of another actor's or
+    target's listing is refused instead of silently starting somewhere in this one."""
+    return hashlib.sha256(index.encode()).hexdigest()[:16]
+
+
+def _page_position(token: str, index: str) -> str | None:
     """The member after which the page starts (newest first: strictly older)."""
     position = decode_token(token)
     if position is None:
         return None
-    if len(position) != 1 or not isinstance(position[0], str) or ":" not in position[0] \
-            or not position[0].split(":", 1)[0].isdigit():
+    if len(position) != 2 or not all(isinstance(p, str) for p in position) or ":" not in position[1] \
+            or not position[1].split(":", 1)[0].isdigit():
         raise InvalidArgument.single("page_token", "is not a token this service issued")
-    return position[0]
+    if position[0] != _index_tag(index):
+        raise InvalidArgument.single("page_token", "is not a token of this listing")
+    return position[1]
 
 
 class AuditReader:
@@ -119,7 +129,7 @@ class AuditReader:
                    page_token: str = "", start_ms: int | None = None, end_ms: int | None = None) -> AuditPage:
         """Entries with start_ms <= at < end_ms (either optional), newest first."""
         key = self.index(actor=actor, target_type=target_type, target_id=target_id)
-        after = _page_position(page_token)
+        after = _page_position(page_token, key)
         # Newest first: from the upper bound down to the lower one.
         upper = "+" if end_ms is None else f"({max(0, end_ms):013d}"
         if after is not None and (upper == "+" or after < upper[1:]):
@@ -134,5 +144,5 @@ class AuditReader:
         rows = await pipeline.execute() if page else []
         entries = [AuditEntry(*((v.decode() if isinstance(v, bytes) else (v or "")) for v in row))
                    for row in rows if row and row[0] is not None]
-        token = encode_token([page[-1]]) if len(members) > page_size else ""
+        token = encode_token([_index_tag(key), page[-1]]) if len(members) > page_size else ""
         return AuditPage(entries, token)

@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from google.protobuf import timestamp_pb2
 
 from kernel import topics
+from kernel.errors import InvalidArgument
 from kernel.grpc_server import create_server
 from kernel.pagination import encode_token
 from reporting_service import audit_log
@@ -135,6 +136,12 @@ async def test_pages_by_actor_and_by_target_hold_every_entry_once_in_order(setti
                 expected(messages, target=target)
     assert await all_pages(reader, 5, actor="nobody") == []
     assert await all_pages(reader, 5, target_type="registration", target_id="nope") == []
+    # A token belongs to its listing: alice's next page is no place to start bob's.
+    alices = await reader.page(actor="alice", page_size=1)
+    assert alices.next_page_token
+    with pytest.raises(InvalidArgument) as refused:
+        await reader.page(actor="bob", page_size=1, page_token=alices.next_page_token)
+    assert refused.value.violations[0].field == "page_token"
 
 
 async def test_a_time_range_keeps_the_entries_inside_it(settings, unique, client) -> None:
