@@ -22,7 +22,8 @@ backlog, and registrations exports, each next to this machine's limit measured i
   ParticipantCreated and RegistrationCreated payloads), without the version-check script, the
   audit trail and stats (not read by exports). The export then runs in a child process, the
   service's own code path (reporting_service/exports.py RowSource + export()) to /dev/null;
-  peak RSS growth = ru_maxrss after minus before the export. Limits: the same writer over the
+  peak RSS growth = the larger of ru_maxrss after minus before the export and the highest RSS
+  sampled every 20 ms minus RSS before. Limits: the same writer over the
   first page's rows cycled in memory (no Redis), and RowSource alone (Redis + join, no writer).
 """
 
@@ -45,22 +46,41 @@ import redis
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kernel import topics  # noqa: E402
-from kernel.devstack.processes import wait_until  # noqa: E402
-from kernel.devstack.stack import DevStack  # noqa: E402
-from kernel.kafka import ensure_topics, make_consumer, make_producer  # noqa: E402
-from kernel.settings import Settings  # noqa: E402
-from kernel.unit_of_work import OutboxMessage, build_envelope  # noqa: E402
-from reporting_service.keyspace import Keyspace  # noqa: E402
-from reporting_service.projections import export_rows, participants  # noqa: E402
-from reporting_service.projections.registry import to_change  # noqa: E402
-from reporting_service.projections.store import Meta, ProjectionStore  # noqa: E402
-from turnout.event.v1 import catalog_events_pb2, ledger_events_pb2, seat_pb2, session_pb2  # noqa: E402
-from turnout.participant.v1 import participant_events_pb2, participant_pb2  # noqa: E402
-from turnout.participant.v1 import registration_events_pb2 as reg_events  # noqa: E402
-from turnout.participant.v1 import registration_pb2 as rpb  # noqa: E402
+from kernel import topics
+from kernel.devstack.processes import wait_until
+from kernel.devstack.stack import DevStack
+from kernel.kafka import ensure_topics, make_consumer, make_producer
+from kernel.settings import Settings
+from kernel.unit_of_work import OutboxMessage, build_envelope
+from reporting_service.keyspace import Keyspace
+from reporting_service.projections import export_rows, participants
+from reporting_service.projections.registry import to_change
+from reporting_service.projections.store import Meta, ProjectionStore
+from turnout.event.v1 import (
+    catalog_events_pb2,
+    ledger_events_pb2,
+    seat_pb2,
+    session_pb2,
+)
+from turnout.participant.v1 import participant_events_pb2, participant_pb2
+from turnout.participant.v1 import registration_events_pb2 as reg_events
+from turnout.participant.v1 import registration_pb2 as rpb
 
 CHILD = pathlib.Path(__file__).with_name("reporting_child.py")
+FETCH_MAX_WAIT_MS = [0]  # 0: the kernel's consumer settings unchanged
+ENGINE_PIDS: dict[str, int] = {}  # embedded engines' pids, for their CPU time
+
+
+def _engine_cpu() -> dict[str, float]:
+    """CPU seconds used so far by each embedded engine (empty for external ones)."""
+    import psutil
+
+    return {name: sum(psutil.Process(pid).cpu_times()[:2]) for name, pid in ENGINE_PIDS.items()}
+
+
+def _cpu_note(before: dict[str, float], events: int) -> str:
+    after = _engine_cpu()
+    return ", ".join(f"{name} {(after[name] - before[name]) / events * 1e6:.0f} µs/event" for name in before)
 Message = tuple[str, str, bytes]  # topic, key, envelope bytes
 
 
@@ -175,7 +195,7 @@ class ProjectorChild:
         mode = ["project", "--redis", settings.redis_url, "--prefix", keys.prefix] if keys else ["consume"]
         self.process = subprocess.Popen(
             [sys.executable, str(CHILD), *mode, "--kafka", settings.kafka_bootstrap, "--group", group,
-             "--out", str(self.out), "--ready", str(self.ready)],
+             "--out", str(self.out), "--ready", str(self.ready), "--fetch-max-wait-ms", str(FETCH_MAX_WAIT_MS[0])],
             stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
 
     def stop(self) -> dict:
@@ -273,6 +293,7 @@ def catchup_run(settings: Settings, client: redis.Redis, work: pathlib.Path,
 
     keys = Keyspace(f"bench-catchup-{uuid.uuid4().hex[:8]}")
     group = f"bench-catchup-{uuid.uuid4().hex[:8]}"
+    cpu_before = _engine_cpu()
     started = time.perf_counter()
     child = ProjectorChild(settings, group, keys, work)
     first = None
@@ -288,6 +309,7 @@ def catchup_run(settings: Settings, client: redis.Redis, work: pathlib.Path,
                 raise SystemExit(f"projector stopped or stalled at {applied}; see {child.log.name}")
             time.sleep(0.01)
         done = time.perf_counter()
+        engines = _cpu_note(cpu_before, len(messages))
     finally:
         result = child.stop()
     whole = len(messages) / (done - started)
@@ -296,7 +318,8 @@ def catchup_run(settings: Settings, client: redis.Redis, work: pathlib.Path,
           f"to applied_events = {len(messages):,}; start-up and group join included)")
     print(f"catch-up, applying      {steady:10,.0f} events/s  (from the first applied event)   target ≥ 10,000/s: "
           f"{_verdict(steady >= 10_000)}")
-    print(f"projector CPU           {result['cpu_seconds'] / len(messages) * 1e6:10.0f} µs/event")
+    print(f"projector CPU           {result['cpu_seconds'] / len(messages) * 1e6:10.0f} µs/event   (engines meanwhile: "
+          f"{engines})")
 
     # Limit 1: a bare consumer reading the same messages, no Redis.
     consumer = make_consumer(settings, f"bench-bare-{uuid.uuid4().hex[:8]}",
@@ -320,12 +343,15 @@ def catchup_run(settings: Settings, client: redis.Redis, work: pathlib.Path,
     limit_keys = Keyspace(f"bench-limit-{uuid.uuid4().hex[:8]}")
     changes = [to_change(topic, raw, limit_keys) for topic, raw in raws]
     store = ProjectionStore(redis.Redis.from_url(settings.redis_url), limit_keys)
+    cpu_before, client_cpu = _engine_cpu(), time.process_time()
     began = time.perf_counter()
     for start in range(0, len(changes), 1000):
         store.apply(changes[start:start + 1000])
     store_rate = len(changes) / (time.perf_counter() - began)
+    client_cpu = (time.process_time() - client_cpu) / len(changes) * 1e6
     print(f"limit: store.apply      {store_rate:10,.0f} events/s  (same changes, pipelines of 1,000 Lua calls, "
           f"redis-py, no Kafka; decoding apart)")
+    print(f"{'':24}CPU: this client {client_cpu:.0f} µs/event, {_cpu_note(cpu_before, len(changes))}")
     print(f"decoding (to_change)    {decode * 1e6:10.0f} µs/event  = {1 / decode:,.0f} events/s on one core")
     print(f"serial sum of the three {1 / (1 / read_rate + decode + 1 / store_rate):10,.0f} events/s  "
           f"(what one process doing them one after another could reach)")
@@ -373,7 +399,7 @@ def seed_exports(client: redis.Redis, keys: Keyspace, rows: int, sessions: int, 
             pipe.execute_command(*command)
             pending += 1
         flush()
-    project_registration = dict((t.DESCRIPTOR.full_name, f) for t, f in export_rows.HANDLES)[
+    project_registration = {t.DESCRIPTOR.full_name: f for t, f in export_rows.HANDLES}[
         reg_events.RegistrationCreated.DESCRIPTOR.full_name]
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for n in range(rows):
@@ -394,7 +420,7 @@ def seed_exports(client: redis.Redis, keys: Keyspace, rows: int, sessions: int, 
 def run_export(settings: Settings, keys: Keyspace, fmt: str, rows: int, mode: str) -> dict:
     done = subprocess.run([sys.executable, str(CHILD), "export", "--redis", settings.redis_url, "--prefix", keys.prefix,
                            "--format", fmt, "--rows", str(rows), "--mode", mode],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode != 0:
         raise SystemExit(f"export child failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -402,7 +428,9 @@ def run_export(settings: Settings, keys: Keyspace, fmt: str, rows: int, mode: st
 
 def _export_line(label: str, result: dict, target: str = "") -> tuple[float, float]:
     rate = result["rows"] / result["seconds"]
-    growth = (result["peak_kb"] - result["peak_before_kb"]) / 1024
+    # The larger of: ru_maxrss growth, and the highest RSS sampled every 20 ms minus RSS before.
+    growth = max(result["peak_kb"] - result["peak_before_kb"],
+                 result["rss_sampled_max_kb"] - result["rss_before_kb"]) / 1024
     print(f"{label:<24}{rate:10,.0f} rows/s    {result['rows']:,} rows in {result['seconds']:.1f} s, "
           f"{result['bytes'] / 1e6:.0f} MB, CPU {result['cpu_seconds']:.1f} s; RSS {result['rss_before_kb'] / 1024:.0f} MB "
           f"before, peak growth {growth:.1f} MB{target}")
@@ -443,17 +471,22 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3, help="seconds of the lag run left out")
     parser.add_argument("--no-bare-lag", dest="bare_lag", action="store_false",
                         help="no bare consumer beside the projector in the lag run")
+    parser.add_argument("--fetch-max-wait-ms", type=int, default=0,
+                        help="diagnostic: override the consumers' fetch_max_wait_ms (default: the kernel's "
+                             "settings, i.e. kafka-python's 500 ms); labelled in the output")
     parser.add_argument("--sessions", type=int, default=500, help="sessions the bookings spread over")
     parser.add_argument("--backlog", type=int, default=100_000, help="envelopes in the catch-up backlog")
     parser.add_argument("--csv-rows", type=int, default=200_000, help="CSV export rows (issue 5 target: 1,000,000)")
     parser.add_argument("--xlsx-rows", type=int, default=100_000, help="XLSX export rows")
     parser.add_argument("--skip", action="append", default=[], choices=("lag", "catchup", "exports"))
     args = parser.parse_args()
+    FETCH_MAX_WAIT_MS[0] = args.fetch_max_wait_ms
 
     print(f"== reporting on {os.cpu_count()} cores; load average before: {_load()}")
     stack = DevStack(_scratch(), gateway_port=0, durable=True)
     stack.prepare()
     stack.start_engines()
+    ENGINE_PIDS.update({name: engine.process.pid for name, engine in stack.engines.items() if name != "postgres"})
     work = _scratch()
     try:
         settings = Settings(database_url=stack.engine_urls["postgres"], redis_url=stack.engine_urls["redis"],
@@ -466,7 +499,8 @@ def main() -> None:
             group, keys = catchup_run(settings, client, work, args)
         if "lag" not in args.skip:
             print(f"\n== projection lag: bookings at {args.rate:,.0f} events/s for {args.seconds:g} s, "
-                  f"projector in its own process")
+                  f"projector in its own process" + (f"; DIAGNOSTIC: consumers with fetch_max_wait_ms="
+                                                     f"{args.fetch_max_wait_ms}" if args.fetch_max_wait_ms else ""))
             lag_run(settings, client, work, args, group, keys)
         if "exports" not in args.skip:
             print(f"\n== exports: CSV {args.csv_rows:,} rows, XLSX {args.xlsx_rows:,} rows, child process, to /dev/null")

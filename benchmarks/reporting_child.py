@@ -9,7 +9,8 @@
 
     reporting_child.py consume --kafka HOST:PORT --group G --out FILE [--ready FILE]
         A bare KafkaConsumer (the kernel's make_consumer) on the same topics: per record, the
-        seconds from its CreateTime to its receipt by poll(); no decoding, no Redis, no commit.
+        seconds from its CreateTime to its receipt by poll(); no decoding, no Redis, no commit;
+        a new group starts at the end (auto_offset_reset=latest).
 
     reporting_child.py export --redis URL --prefix P --format csv|xlsx --rows N --mode M
         The service's export path (reporting_service/exports.py: RowSource + export()) to
@@ -42,6 +43,11 @@ def _rss_kb() -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, int]:
+    """Consumer settings changed from the kernel's (diagnostics only; none by default)."""
+    return {"fetch_max_wait_ms": args.fetch_max_wait_ms} if args.fetch_max_wait_ms else {}
 
 
 def project(args: argparse.Namespace) -> None:
@@ -80,7 +86,7 @@ def project(args: argparse.Namespace) -> None:
             return self._consumer.close(*a, **kw)
 
     class TimedStore(ProjectionStore):
-        def apply(self, changes):  # noqa: ANN001
+        def apply(self, changes):
             applied = super().apply(changes)
             now_ms = time.time() * 1000
             for record in last_batch:
@@ -90,7 +96,7 @@ def project(args: argparse.Namespace) -> None:
 
     store = TimedStore(redis.Redis.from_url(args.redis), Keyspace(args.prefix))
     projector = Projector(lambda: TimedConsumer(make_consumer(
-        settings, args.group, (topics.CATALOG, topics.LEDGER, topics.PARTICIPANTS))), store)
+        settings, args.group, (topics.CATALOG, topics.LEDGER, topics.PARTICIPANTS), **_overrides(args))), store)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     projector.run(stop)
@@ -106,7 +112,8 @@ def consume(args: argparse.Namespace) -> None:
     from kernel.settings import Settings
 
     consumer = make_consumer(Settings(kafka_bootstrap=args.kafka), args.group,
-                             (topics.CATALOG, topics.LEDGER, topics.PARTICIPANTS))
+                             (topics.CATALOG, topics.LEDGER, topics.PARTICIPANTS), auto_offset_reset="latest",
+                             **_overrides(args))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     ready = pathlib.Path(args.ready) if args.ready else None
@@ -137,14 +144,23 @@ async def export(args: argparse.Namespace) -> None:
         async for row in source.rows(exports.ExportQuery(max_rows=exports.PAGE)):
             first_page.append(row)
     await client.ping()
+    sampled = [0]
+    sampling = threading.Event()
+
+    def sample() -> None:  # current RSS every 20 ms, beside ru_maxrss
+        while not sampling.wait(0.02):
+            sampled[0] = max(sampled[0], _rss_kb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
     rss_before = _rss_kb()
+    sampler.start()
     peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cpu_before = time.process_time()
     rows = [0]
     size = 0
     began = time.perf_counter()
     if args.mode == "full":
-        with open(os.devnull, "wb") as sink:
+        with open(os.devnull, "wb") as sink:  # noqa: ASYNC230 (/dev/null never blocks)
             async for chunk in exports.export(source, query, args.format, rows):
                 size += len(chunk)
                 sink.write(chunk)
@@ -156,16 +172,18 @@ async def export(args: argparse.Namespace) -> None:
             for row in itertools.islice(itertools.cycle(first_page), args.rows):
                 yield row
 
-        with open(os.devnull, "wb") as sink:
+        with open(os.devnull, "wb") as sink:  # noqa: ASYNC230 (/dev/null never blocks)
             async for chunk in exports.WRITERS[args.format](exports.counted(cycled(), rows), query.fields):
                 size += len(chunk)
                 sink.write(chunk)
     seconds = time.perf_counter() - began
     cpu = time.process_time() - cpu_before
+    sampling.set()
+    sampler.join()
     await client.aclose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rows": rows[0], "seconds": seconds, "bytes": size, "cpu_seconds": cpu,
-                      "rss_before_kb": rss_before, "peak_before_kb": peak_before, "peak_kb": peak}))
+                      "rss_before_kb": rss_before, "rss_sampled_max_kb": sampled[0], "peak_before_kb": peak_before, "peak_kb": peak}))
 
 
 def main() -> None:
@@ -178,11 +196,13 @@ def main() -> None:
     p.add_argument("--prefix", required=True)
     p.add_argument("--out", required=True)
     p.add_argument("--ready")
+    p.add_argument("--fetch-max-wait-ms", type=int, default=0)
     c = sub.add_parser("consume")
     c.add_argument("--kafka", required=True)
     c.add_argument("--group", required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--ready")
+    c.add_argument("--fetch-max-wait-ms", type=int, default=0)
     e = sub.add_parser("export")
     e.add_argument("--redis", required=True)
     e.add_argument("--prefix", required=True)

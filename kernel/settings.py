@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     # Tansu completes a group join only after half the session timeout (DESIGN.md §6).
     kafka_session_timeout_ms: int = Field(default=2000, gt=0)
     kafka_heartbeat_interval_ms: int = Field(default=500, gt=0)
+    kafka_fetch_max_wait_ms: int = Field(default=20, ge=0, description="longest a consumer's fetch waits for data")
 
     auth_secret: str = Field(default="", description="HS256 secret for bearer tokens")
 
