@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
@@ -55,6 +55,29 @@ def make_consumer(settings: Settings, group_id: str, topics: Iterable[str], **ov
     config.update(overrides)
     consumer = KafkaConsumer(**config)
     consumer.subscribe(list(topics))
+    return consumer
+
+
+def make_reader(settings: Settings, topics: Iterable[str], **overrides: object) -> KafkaConsumer:
+    """A consumer outside any group reading every partition of `topics` from the beginning
+    (a replay: nothing is committed, and no group join to wait for)."""
+    config: dict[str, object] = {
+        "bootstrap_servers": _servers(settings),
+        "group_id": None,
+        "enable_auto_commit": False,
+        "auto_offset_reset": "earliest",
+        "max_poll_records": 2000,
+        "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
+        "client_id": "turnout-replay",
+    }
+    config.update(overrides)
+    consumer = KafkaConsumer(**config)
+    partitions = []
+    for topic in topics:
+        for partition in sorted(consumer.partitions_for_topic(topic) or ()):
+            partitions.append(TopicPartition(topic, partition))
+    consumer.assign(partitions)
+    consumer.seek_to_beginning(*partitions)
     return consumer
 
 

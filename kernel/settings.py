@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     relay_batch_size: int = Field(default=500, gt=0)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     projector_group: str = "turnout-reporting"
+    # Read-model rebuilds (reporting_service/rebuild.py).
+    rebuild_stall_seconds: float = Field(
+        default=5.0, gt=0, description="a topic replay that brings nothing the target needs for this long means the "
+                                       "topics no longer hold everything (then: the outbox, or fail)")
+    rebuild_handover_seconds: float = Field(
+        default=30.0, gt=0, description="longest the live projection may stand fenced while a rebuild catches up")
+    rebuild_retire_grace_seconds: float = Field(
+        default=5.0, ge=0, description="the previous generation is dropped this long after the swap, so that "
+                                       "requests in flight finish on it")
 
     # Staged sign-up (participant_service): drafts in Redis, documents on disk.
     draft_ttl_seconds: int = Field(default=24 * 3600, gt=0, description="a draft expires this long after its last touch")

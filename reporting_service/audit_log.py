@@ -11,8 +11,8 @@ so recording an entry id twice (a replayed envelope, a retried export) leaves on
 
 Retention: entries are kept (no TTL, no trimming). A rebuild of the read models replays the
 envelopes' entries from the topics like every other read model; entries recorded directly
-(exports) exist only here, so a rebuild under a new prefix must carry the old prefix's
-`audit:*` keys over (copying is safe: every write is idempotent).
+(exports) come from no topic, so they are also written to the generations' journal, which
+every rebuild replays (`reporting_service/generations.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any
 
 from kernel.errors import InvalidArgument
 from kernel.pagination import decode_token, encode_token
+from reporting_service import generations
 from reporting_service.keyspace import Keyspace
 from reporting_service.projections.store import Command
 
@@ -63,13 +64,12 @@ def entry_commands(keys: Keyspace, *, entry_id: str, at_iso: str, actor: str, re
 
 async def record(client: Any, keys: Keyspace, *, entry_id: str, at_iso: str, actor: str, request_id: str,
                  command: str, target_type: str, target_id: str, detail: str = "") -> None:
-    """Stores one audit entry (idempotent) through a redis.asyncio client, in one transaction."""
-    pipeline = client.pipeline(transaction=True)
-    for redis_command in entry_commands(keys, entry_id=entry_id, at_iso=at_iso, actor=actor, request_id=request_id,
-                                        command=command, target_type=target_type, target_id=target_id,
-                                        detail=detail):
-        pipeline.execute_command(*redis_command)
-    await pipeline.execute()
+    """Stores one audit entry (idempotent) in the active generation of `keys.root`, and in the
+    journal that every rebuild replays (these entries come from no topic)."""
+    relative = Keyspace("", root=keys.root)
+    await generations.record(client, keys.root, [entry_commands(
+        relative, entry_id=entry_id, at_iso=at_iso, actor=actor, request_id=request_id, command=command,
+        target_type=target_type, target_id=target_id, detail=detail)])
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from kernel.errors import InvalidArgument
+from reporting_service import generations
 from reporting_service.keyspace import Keyspace
 from reporting_service.projections import export_rows
 
@@ -201,7 +202,15 @@ class RowSource:
 
     async def rows(self, query: ExportQuery) -> AsyncIterator[dict[str, str]]:
         """Rows in registered_at order, every field (callers pick the columns)."""
-        keys, filters = self._keys, query.filters
+        # One generation throughout, held against retirement while the export streams.
+        keys = self._keys.pinned()
+        async with generations.reading(self._client, keys) as lease:
+            async for row in self._rows(keys, query, lease):
+                yield row
+
+    async def _rows(self, keys: Keyspace, query: ExportQuery,
+                    lease: generations.ReaderLease) -> AsyncIterator[dict[str, str]]:
+        filters = query.filters
         index = export_rows.index_key(keys)
         low, high = self._bounds(filters)
         emitted = 0
@@ -241,6 +250,7 @@ class RowSource:
                     return
             if done:
                 return
+            await lease.renew()
 
 
 # --- writers: rows in, byte chunks out ------------------------------------------------------------

@@ -1,13 +1,34 @@
-"""Redis key names of the read models, under one prefix so a rebuild can build aside and swap."""
+"""Redis key names of the read models.
+
+Every read-model key lives under the prefix of one *generation*; a rebuild builds a new
+generation aside and swaps it in (`reporting_service/generations.py`). A generation's prefix
+is its root ("rm") or "{root}.{id}"; keys that are not read models (the active-generation
+pointer, the handover fence, rebuild records, saved export templates) live under
+"{root}@...", outside every generation.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
 class Keyspace:
-    prefix: str = "rm"
+    """Key names under one generation's prefix. Readers share one instance whose prefix the
+    generation watch moves to the new generation on a swap."""
+
+    def __init__(self, prefix: str = "rm", *, root: str | None = None):
+        self.prefix = prefix
+        self.root = root if root is not None else prefix.split(".", 1)[0]
+
+    def __repr__(self) -> str:
+        return f"Keyspace(prefix={self.prefix!r}, root={self.root!r})"
+
+    def pinned(self) -> Keyspace:
+        """A copy that stays on the current generation (for work that must read one
+        generation throughout, like a long export)."""
+        return Keyspace(self.prefix, root=self.root)
+
+    def own(self, name: str) -> str:
+        """A key of reporting's own data, outside the generations (never rebuilt or dropped)."""
+        return f"{self.root}@{name}"
 
     def versions(self, topic: str, aggregate_type: str) -> str:
         """Hash: aggregate id -> last version applied from this topic. Per topic, because one
@@ -95,3 +116,19 @@ class Keyspace:
     def audit_by_target(self, target_type: str, target_id: str) -> str:
         """Sorted set of the entries about one aggregate, members as in `audit_all`."""
         return f"{self.prefix}:audit:target:{target_type}/{target_id}"
+
+    # Participant view (projections/participant_view.py, reporting_service/participant_view.py).
+
+    def participant_view_registration(self, registration_id: str) -> str:
+        """String: a JSON object of what a participant's page shows of one registration as of
+        its latest event (ids, state, attendance, registered_at/by, expiry, the session's start
+        and end as the registration recorded them); the session's title, service, venue and
+        current times are joined from the export's session hash when read."""
+        return f"{self.prefix}:pview:registration:{registration_id}"
+
+    def participant_view_index(self, participant_id: str) -> str:
+        """Sorted set, every score 0, of "{session start ms:013d}:{registration id}" members
+        (the start the registration recorded, which never changes): read in lex order they go
+        by session start, ties by id, so a page token (the last member read) is a stable
+        keyset position in either direction."""
+        return f"{self.prefix}:pview:participant:{participant_id}"

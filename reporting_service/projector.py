@@ -13,7 +13,7 @@ from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 from reporting_service.projections.registry import to_change
-from reporting_service.projections.store import ProjectionStore
+from reporting_service.projections.store import Fenced, ProjectionStore
 
 log = logging.getLogger("turnout.projector")
 
@@ -23,11 +23,12 @@ APPLIED = Counter("turnout_projector_applied_total", "Envelopes applied to the r
 
 class Projector:
     def __init__(self, consumer_factory: Callable[[], KafkaConsumer], store: ProjectionStore, *,
-                 poll_timeout_ms: int = 200, max_records: int = 1000):
+                 poll_timeout_ms: int = 200, max_records: int = 1000, fence_pause: float = 0.05):
         self._consumer_factory = consumer_factory
         self._store = store
         self._poll_timeout_ms = poll_timeout_ms
         self._max_records = max_records
+        self._fence_pause = fence_pause
 
     def run(self, stop: threading.Event) -> None:
         consumer = self._consumer_factory()
@@ -35,6 +36,11 @@ class Projector:
             while not stop.is_set():
                 try:
                     self.step(consumer)
+                except Fenced:
+                    # A rebuild is handing over; nothing is committed past what was applied,
+                    # so read again from the committed offsets once the fence is down.
+                    self._rewind(consumer)
+                    stop.wait(self._fence_pause)
                 except (KafkaError, RedisError, OSError) as exc:
                     # Offsets were not committed: the same messages come again after the pause.
                     log.warning("projection paused: %s", exc)
@@ -43,6 +49,15 @@ class Projector:
                     consumer = self._consumer_factory()
         finally:
             consumer.close(autocommit=False)
+
+    @staticmethod
+    def _rewind(consumer: KafkaConsumer) -> None:
+        for partition in consumer.assignment():
+            committed = consumer.committed(partition)
+            if committed is None:
+                consumer.seek_to_beginning(partition)
+            else:
+                consumer.seek(partition, committed)
 
     def step(self, consumer: KafkaConsumer) -> int:
         """Polls once, applies what came, commits; the number of messages handled."""

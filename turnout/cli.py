@@ -190,7 +190,7 @@ def stats(
     """Print what the projector has applied, or one event's registration stats, from the read models."""
     import redis.asyncio as aioredis
 
-    from reporting_service.keyspace import Keyspace
+    from reporting_service.generations import active_keyspace
     from reporting_service.read_models import ReadModels
     from reporting_service.stats import StatsReader
 
@@ -199,9 +199,10 @@ def stats(
     async def run():  # type: ignore[no-untyped-def]
         client = aioredis.from_url(settings.redis_url, decode_responses=True)
         try:
+            keys = await active_keyspace(client)
             if event is None:
-                return await ReadModels(client, Keyspace()).totals()
-            return await StatsReader(client, Keyspace()).event(event)
+                return await ReadModels(client, keys).totals()
+            return await StatsReader(client, keys).event(event)
         finally:
             await client.aclose()
 
@@ -243,14 +244,14 @@ def check(data_dir: DataDir = pathlib.Path(".turnout")) -> None:
     import redis.asyncio as aioredis
 
     from reporting_service.consistency import ConsistencyChecker
-    from reporting_service.keyspace import Keyspace
+    from reporting_service.generations import active_keyspace
 
     settings = stack_settings(data_dir)
 
     async def run():  # type: ignore[no-untyped-def]
         client = aioredis.from_url(settings.redis_url, decode_responses=True)
         try:
-            return await ConsistencyChecker(settings.asyncpg_dsn, client, Keyspace()).check()
+            return await ConsistencyChecker(settings.asyncpg_dsn, client, await active_keyspace(client)).check()
         finally:
             await client.aclose()
 
@@ -267,6 +268,50 @@ def check(data_dir: DataDir = pathlib.Path(".turnout")) -> None:
         table.add_row(m.key, m.field, "missing" if m.read_model is None else str(m.read_model), str(m.command_side))
     console.print(table)
     raise typer.Exit(1)
+
+
+@app.command()
+def rebuild(
+    source: Annotated[str, typer.Option(help="auto: the topics, then the command side's outbox when they no longer "
+                                             "hold everything; topics; or outbox")] = "auto",
+    data_dir: DataDir = pathlib.Path(".turnout"),
+) -> None:
+    """Rebuild every read model from scratch, aside, and swap it in whole.
+
+    reporting-service does the work; this starts it and follows it with a progress bar. Exits 1
+    if it fails (readers then keep the current read models)."""
+    import grpc
+    from rich import progress as bars
+
+    from turnout.reporting.v1 import reporting_service_pb2 as pb
+    from turnout.reporting.v1.reporting_service_pb2_grpc import ReportingServiceStub
+
+    sources = {"auto": pb.REBUILD_SOURCE_AUTO, "topics": pb.REBUILD_SOURCE_TOPICS, "outbox": pb.REBUILD_SOURCE_OUTBOX}
+    if source not in sources:
+        raise typer.BadParameter("must be auto, topics or outbox", param_hint="--source")
+    console = Console()
+    channel = _reporting_channel(data_dir)
+    stub = ReportingServiceStub(channel)
+    try:
+        with channel, bars.Progress(
+                bars.TextColumn("[bold]{task.description}"), bars.BarColumn(), bars.MofNCompleteColumn(),
+                bars.TextColumn("aggregates, {task.fields[replayed]} messages read"), bars.TimeElapsedColumn(),
+                console=console) as progress:
+            rebuild_job = stub.StartRebuild(pb.StartRebuildRequest(source=sources[source]), metadata=_caller("cli", "admin"))
+            task = progress.add_task(rebuild_job.phase, total=None, replayed=0)
+            while rebuild_job.state == pb.REBUILD_STATE_RUNNING:
+                time.sleep(0.5)
+                rebuild_job = stub.GetRebuild(pb.GetRebuildRequest(name=rebuild_job.name), metadata=_caller("cli", "admin"))
+                progress.update(task, description=rebuild_job.phase, total=rebuild_job.target or None,
+                                completed=rebuild_job.covered, replayed=rebuild_job.replayed)
+    except grpc.RpcError as error:
+        _rpc_failed(error)
+    used = pb.RebuildSource.Name(rebuild_job.used_source).removeprefix("REBUILD_SOURCE_").lower()
+    if rebuild_job.state != pb.REBUILD_STATE_SUCCEEDED:
+        console.print(f"[red]rebuild failed[/red]: {rebuild_job.error} (the read models were left as they were)")
+        raise typer.Exit(1)
+    console.print(f"rebuilt from the {used}: {rebuild_job.covered} aggregates, {rebuild_job.replayed} messages; "
+                  f"now serving {rebuild_job.generation} (was {rebuild_job.previous_generation})")
 
 
 export_app = typer.Typer(no_args_is_help=True, help="Exports of the registrations read model (reporting-service).")
@@ -286,23 +331,34 @@ RegisteredTo = Annotated[str | None, typer.Option("--registered-to", help="ISO d
 RoleOpt = Annotated[str, typer.Option("--role", help="Role to act as: admin sees phones in full, analyst masked")]
 
 
-def _export_stub(data_dir: pathlib.Path, sub: str, role: str):  # type: ignore[no-untyped-def]
-    """An ExportService stub on reporting-service (TURNOUT_* settings, else a running `turnout
-    dev` in data_dir) and the metadata that says who asks."""
+def _reporting_channel(data_dir: pathlib.Path):  # type: ignore[no-untyped-def]
+    """A channel to reporting-service (TURNOUT_* settings, else a running `turnout dev` in
+    data_dir)."""
     import os
-    import uuid
 
     import grpc
 
     from kernel.devstack.stack import load_stack_env
-    from turnout.reporting.v1.export_service_pb2_grpc import ExportServiceStub
 
     stack_env = load_stack_env(data_dir.resolve())
     settings = load_settings(**{name.removeprefix("TURNOUT_").lower(): value for name, value in stack_env.items()
                                 if name.startswith("TURNOUT_") and name not in os.environ})
-    channel = grpc.insecure_channel(settings.target("reporting"))
-    metadata = (("x-request-id", str(uuid.uuid4())), ("x-turnout-actor", sub), ("x-turnout-roles", role))
-    return ExportServiceStub(channel), metadata, channel
+    return grpc.insecure_channel(settings.target("reporting"))
+
+
+def _caller(sub: str, role: str) -> tuple[tuple[str, str], ...]:
+    """The metadata that says who asks."""
+    import uuid
+
+    return (("x-request-id", str(uuid.uuid4())), ("x-turnout-actor", sub), ("x-turnout-roles", role))
+
+
+def _export_stub(data_dir: pathlib.Path, sub: str, role: str):  # type: ignore[no-untyped-def]
+    """An ExportService stub on reporting-service and the metadata that says who asks."""
+    from turnout.reporting.v1.export_service_pb2_grpc import ExportServiceStub
+
+    channel = _reporting_channel(data_dir)
+    return ExportServiceStub(channel), _caller(sub, role), channel
 
 
 def _export_filter(service, venue, attendance, state, event_from, event_to, registered_from, registered_to):  # type: ignore[no-untyped-def]

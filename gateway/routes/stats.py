@@ -1,14 +1,16 @@
 """Stats read models (reporting_service): an event's and a session's registrations, a
-participant's metrics."""
+participant's metrics and their view (upcoming and past registrations)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from gateway import problems
 from gateway.backends import ReportingBackend
-from gateway.routes import resource_id, resource_name
+from gateway.routes import PageSize, PageToken, resource_id, resource_name, to_datetime
 from gateway.security import CurrentPrincipal, require_roles
 from turnout.reporting.v1 import reporting_service_pb2
 
@@ -112,3 +114,76 @@ async def participant_metrics(participant_id: str, reporting: ReportingBackend,
     return ParticipantMetricsOut(participant_id=participant_id, registrations=m.registrations,
                                  cancellations=m.cancellations, attended=m.attended, no_shows=m.no_shows,
                                  upcoming=m.upcoming, no_show_rate=m.no_show_rate)
+
+
+class ParticipantViewRegistrationOut(BaseModel):
+    id: str
+    session_id: str
+    event_id: str | None
+    event_title: str | None
+    service_id: str | None
+    service: str | None
+    venue_id: str | None
+    venue: str | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    state: str
+    attendance: str
+    registered_at: datetime | None
+    registered_by: str
+    expires_at: datetime | None
+    waitlist_position: int | None
+    end_reason: str | None
+    missed: bool
+
+
+class ParticipantViewOut(BaseModel):
+    participant_id: str
+    metrics: ParticipantMetricsOut
+    registrations: list[ParticipantViewRegistrationOut]
+    next_page_token: str | None
+
+
+_VIEW_TIMING = {"upcoming": reporting_service_pb2.PARTICIPANT_VIEW_TIMING_UPCOMING,
+                "past": reporting_service_pb2.PARTICIPANT_VIEW_TIMING_PAST,
+                "all": reporting_service_pb2.PARTICIPANT_VIEW_TIMING_ALL}
+
+
+def _view_registration(r: reporting_service_pb2.ParticipantViewRegistration) -> ParticipantViewRegistrationOut:
+    return ParticipantViewRegistrationOut(
+        id=resource_id(r.registration, "registrations"), session_id=resource_id(r.session, "sessions"),
+        event_id=resource_id(r.event, "events") or None, event_title=r.event_title or None,
+        service_id=resource_id(r.service, "services") or None, service=r.service_display_name or None,
+        venue_id=resource_id(r.venue, "venues") or None, venue=r.venue_display_name or None,
+        starts_at=to_datetime(r.start_time), ends_at=to_datetime(r.end_time), state=r.state,
+        attendance=r.attendance, registered_at=to_datetime(r.register_time), registered_by=r.registered_by,
+        expires_at=to_datetime(r.expire_time), waitlist_position=r.waitlist_position or None,
+        end_reason=r.end_reason or None, missed=r.missed)
+
+
+@router.get("/v1/participants/{participant_id}/view", response_model=ParticipantViewOut)
+async def participant_view(
+        participant_id: str, reporting: ReportingBackend, principal: CurrentPrincipal,
+        when: str = Query(default="all", description="upcoming: sessions not ended, soonest first; past: ended, "
+                                                     "latest first (each with `missed`); all (default): every one, "
+                                                     "latest first"),
+        page_size: PageSize = 0, page_token: PageToken = "",
+) -> ParticipantViewOut:
+    """The read model of a participant's page: metrics and registrations. Staff and analysts
+    see anyone's; a participant sees their own. An unknown participant has an empty view."""
+    if not (principal.has_any(*READERS) or principal.participant_id == participant_id):
+        raise problems.forbidden("a participant may see only their own registrations")
+    if when not in _VIEW_TIMING:
+        raise problems.Problem(400, "validation_failed", f"when: must be upcoming, past or all, got {when!r}",
+                               errors=[problems.FieldError("when", "must be upcoming, past or all")])
+    request = reporting_service_pb2.GetParticipantViewRequest(
+        name=resource_name("participants", participant_id) + "/view", when=_VIEW_TIMING[when], page_size=page_size,
+        page_token=page_token)
+    v = await reporting.call(reporting.stub.GetParticipantView, request, fields={"name": "participant_id"})
+    m = v.metrics
+    return ParticipantViewOut(
+        participant_id=participant_id,
+        metrics=ParticipantMetricsOut(participant_id=participant_id, registrations=m.registrations,
+                                      cancellations=m.cancellations, attended=m.attended, no_shows=m.no_shows,
+                                      upcoming=m.upcoming, no_show_rate=m.no_show_rate),
+        registrations=[_view_registration(r) for r in v.registrations], next_page_token=v.next_page_token or None)

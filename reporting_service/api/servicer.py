@@ -8,8 +8,11 @@ from google.protobuf import timestamp_pb2
 
 from kernel.errors import InvalidArgument, NotFound, Unavailable
 from reporting_service import stats
+from reporting_service.api.rebuilds import RebuildMethods
 from reporting_service.consistency import ConsistencyChecker
+from reporting_service.participant_view import ParticipantViewReader, ViewEntry
 from reporting_service.read_models import ReadModels
+from reporting_service.rebuild import Rebuilds
 from turnout.reporting.v1 import reporting_service_pb2, reporting_service_pb2_grpc
 
 
@@ -41,6 +44,33 @@ def _group(group: stats.GroupStats) -> reporting_service_pb2.GroupStats:
                                             waitlist_length=group.counts.by_state["waitlisted"])
 
 
+_VIEW_TIMING = {
+    reporting_service_pb2.PARTICIPANT_VIEW_TIMING_UNSPECIFIED: "all",
+    reporting_service_pb2.PARTICIPANT_VIEW_TIMING_ALL: "all",
+    reporting_service_pb2.PARTICIPANT_VIEW_TIMING_UPCOMING: "upcoming",
+    reporting_service_pb2.PARTICIPANT_VIEW_TIMING_PAST: "past",
+}
+
+
+def _metrics(name: str, metrics: stats.ParticipantMetrics) -> reporting_service_pb2.ParticipantMetrics:
+    return reporting_service_pb2.ParticipantMetrics(
+        name=name, registrations=metrics.registrations, cancellations=metrics.cancellations,
+        attended=metrics.attended, no_shows=metrics.no_shows, upcoming=metrics.upcoming,
+        no_show_rate=metrics.no_show_rate)
+
+
+def _view_registration(e: ViewEntry) -> reporting_service_pb2.ParticipantViewRegistration:
+    return reporting_service_pb2.ParticipantViewRegistration(
+        registration=f"registrations/{e.registration_id}", session=f"sessions/{e.session_id}",
+        event=f"events/{e.event_id}" if e.event_id else "", event_title=e.event_title,
+        service=f"services/{e.service_id}" if e.service_id else "", service_display_name=e.service,
+        venue=f"venues/{e.venue_id}" if e.venue_id else "", venue_display_name=e.venue,
+        start_time=_timestamp(e.start_time), end_time=_timestamp(e.end_time), state=e.state,
+        attendance=e.attendance, register_time=_timestamp(e.registered_at), registered_by=e.registered_by,
+        expire_time=_timestamp(e.expire_time) if e.expire_time else None, waitlist_position=e.waitlist_position,
+        end_reason=e.end_reason, missed=e.missed)
+
+
 def _session_stats(session: stats.SessionStats) -> reporting_service_pb2.SessionStats:
     return reporting_service_pb2.SessionStats(
         name=f"sessions/{session.session_id}/stats", event=f"events/{session.event_id}",
@@ -49,12 +79,15 @@ def _session_stats(session: stats.SessionStats) -> reporting_service_pb2.Session
         waitlist_length=session.counts.by_state["waitlisted"])
 
 
-class ReportingServicer(reporting_service_pb2_grpc.ReportingServiceServicer):
+class ReportingServicer(RebuildMethods, reporting_service_pb2_grpc.ReportingServiceServicer):
     def __init__(self, read_models: ReadModels, stats_reader: stats.StatsReader,
-                 checker: ConsistencyChecker | None = None):
+                 checker: ConsistencyChecker | None = None, participant_view: ParticipantViewReader | None = None,
+                 rebuilds: Rebuilds | None = None):
         self._read = read_models
+        self._rebuilds = rebuilds
         self._stats = stats_reader
         self._checker = checker
+        self._view = participant_view
 
     async def CheckConsistency(self, request, context) -> reporting_service_pb2.ConsistencyReport:
         if self._checker is None:
@@ -124,3 +157,17 @@ class ReportingServicer(reporting_service_pb2_grpc.ReportingServiceServicer):
             applied_events=totals.applied_events, skipped_duplicates=totals.skipped_duplicates,
             venue_count=totals.venue_count, participant_count=totals.participant_count,
         )
+
+    async def GetParticipantView(self, request, context) -> reporting_service_pb2.ParticipantView:
+        if self._view is None:
+            raise Unavailable("this reporting-service serves no participant view")
+        participant_id = _sub_resource_id(request.name, "participants", "view")
+        when = _VIEW_TIMING.get(request.when)
+        if when is None:
+            raise InvalidArgument.single("when", "must be UPCOMING, PAST or ALL")
+        page = await self._view.page(participant_id, when=when, page_size=request.page_size,
+                                     page_token=request.page_token)
+        return reporting_service_pb2.ParticipantView(
+            name=request.name, metrics=_metrics(f"participants/{participant_id}/metrics", page.metrics),
+            registrations=[_view_registration(e) for e in page.registrations],
+            next_page_token=page.next_page_token)

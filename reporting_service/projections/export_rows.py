@@ -52,13 +52,14 @@ def index_member(registered_ms: int, registration_id: str) -> str:
 
 
 def template_key(keys: Keyspace, name: str) -> str:
-    """Hash: a saved export template (fields, filters as JSON)."""
-    return f"{keys.prefix}:export:template:{name}"
+    """Hash: a saved export template (fields, filters as JSON). Analysts' own data, not a
+    projection: it lives outside the generations, so a rebuild keeps it."""
+    return keys.own(f"export:template:{name}")
 
 
 def templates_key(keys: Keyspace) -> str:
-    """Set of the saved template names."""
-    return f"{keys.prefix}:export:templates"
+    """Set of the saved template names (outside the generations, as `template_key`)."""
+    return keys.own("export:templates")
 
 
 def _iso(stamp: timestamp_pb2.Timestamp) -> str:

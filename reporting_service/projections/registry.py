@@ -19,6 +19,7 @@ from reporting_service.projections import (
     availability,
     catalog,
     export_rows,
+    participant_view,
     participants,
     stats,
 )
@@ -30,7 +31,7 @@ log = logging.getLogger("turnout.projector")
 Projection = Callable[[Message, Keyspace, Meta], list[Command]]
 EnvelopeProjection = Callable[[envelope_pb2.Envelope, Keyspace, Meta], list[Command]]
 
-MODULES = (catalog, participants, availability, stats, audit, export_rows)
+MODULES = (catalog, participants, availability, stats, audit, export_rows, participant_view)
 
 
 def _collect() -> dict[str, tuple[type[Message], list[Projection]]]:

@@ -104,7 +104,7 @@ async def test_killing_relays_and_projector_mid_bookings_leaves_read_models_equa
     import redis.asyncio as aioredis
 
     from reporting_service.consistency import ConsistencyChecker
-    from reporting_service.keyspace import Keyspace
+    from reporting_service import generations
 
     event = await api.post("/v1/events", json={
         "title": f"Дебаты {unique}", "new_venue": {"name": f"Зал {unique}"}, "capacity": 30, "kind": "one_off",
@@ -140,7 +140,7 @@ async def test_killing_relays_and_projector_mid_bookings_leaves_read_models_equa
     ours = {f"sessions/{s['id']}" for s in sessions} | {f"occurrences/{sessions[0]['occurrence_id']}"}
     client = aioredis.from_url(stack.engine_urls["redis"], decode_responses=True)
     checker = ConsistencyChecker(stack.settings_env()["TURNOUT_DATABASE_URL"].replace("+asyncpg", ""), client,
-                                 Keyspace())
+                                 await generations.active_keyspace(client))
     try:
         deadline = time.monotonic() + 60
         while True:

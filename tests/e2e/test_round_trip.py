@@ -14,6 +14,7 @@ import uuid
 import pytest
 import redis
 
+from reporting_service import generations
 from reporting_service.keyspace import Keyspace
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,7 @@ def _exactly_once(stack) -> tuple[int, int]:
     """(venues counted by the projector, distinct venue read models): equal unless an envelope
     was applied twice."""
     client = redis.Redis.from_url(stack.engine_urls["redis"], decode_responses=True)
-    keys = Keyspace()
+    keys = Keyspace(client.get(generations.active_key("rm")) or "rm")
     counted = int(client.hget(keys.totals, "venue_count") or 0)
     distinct = sum(1 for _ in client.scan_iter(keys.venue("*"), count=1000))
     return counted, distinct

@@ -2,12 +2,46 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class RebuildSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REBUILD_SOURCE_UNSPECIFIED: _ClassVar[RebuildSource]
+    REBUILD_SOURCE_AUTO: _ClassVar[RebuildSource]
+    REBUILD_SOURCE_TOPICS: _ClassVar[RebuildSource]
+    REBUILD_SOURCE_OUTBOX: _ClassVar[RebuildSource]
+
+class RebuildState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REBUILD_STATE_UNSPECIFIED: _ClassVar[RebuildState]
+    REBUILD_STATE_RUNNING: _ClassVar[RebuildState]
+    REBUILD_STATE_SUCCEEDED: _ClassVar[RebuildState]
+    REBUILD_STATE_FAILED: _ClassVar[RebuildState]
+
+class ParticipantViewTiming(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PARTICIPANT_VIEW_TIMING_UNSPECIFIED: _ClassVar[ParticipantViewTiming]
+    PARTICIPANT_VIEW_TIMING_UPCOMING: _ClassVar[ParticipantViewTiming]
+    PARTICIPANT_VIEW_TIMING_PAST: _ClassVar[ParticipantViewTiming]
+    PARTICIPANT_VIEW_TIMING_ALL: _ClassVar[ParticipantViewTiming]
+REBUILD_SOURCE_UNSPECIFIED: RebuildSource
+REBUILD_SOURCE_AUTO: RebuildSource
+REBUILD_SOURCE_TOPICS: RebuildSource
+REBUILD_SOURCE_OUTBOX: RebuildSource
+REBUILD_STATE_UNSPECIFIED: RebuildState
+REBUILD_STATE_RUNNING: RebuildState
+REBUILD_STATE_SUCCEEDED: RebuildState
+REBUILD_STATE_FAILED: RebuildState
+PARTICIPANT_VIEW_TIMING_UNSPECIFIED: ParticipantViewTiming
+PARTICIPANT_VIEW_TIMING_UPCOMING: ParticipantViewTiming
+PARTICIPANT_VIEW_TIMING_PAST: ParticipantViewTiming
+PARTICIPANT_VIEW_TIMING_ALL: ParticipantViewTiming
 
 class GetVenueStatsRequest(_message.Message):
     __slots__ = ("name",)
@@ -230,3 +264,111 @@ class Mismatch(_message.Message):
     read_model: int
     command_side: int
     def __init__(self, key: _Optional[str] = ..., field: _Optional[str] = ..., read_model: _Optional[int] = ..., command_side: _Optional[int] = ...) -> None: ...
+
+class StartRebuildRequest(_message.Message):
+    __slots__ = ("source",)
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    source: RebuildSource
+    def __init__(self, source: _Optional[_Union[RebuildSource, str]] = ...) -> None: ...
+
+class GetRebuildRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class Rebuild(_message.Message):
+    __slots__ = ("name", "state", "phase", "source", "used_source", "target", "covered", "replayed", "generation", "previous_generation", "create_time", "update_time", "end_time", "error")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PHASE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    USED_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    COVERED_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_GENERATION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    state: RebuildState
+    phase: str
+    source: RebuildSource
+    used_source: RebuildSource
+    target: int
+    covered: int
+    replayed: int
+    generation: str
+    previous_generation: str
+    create_time: _timestamp_pb2.Timestamp
+    update_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    error: str
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[RebuildState, str]] = ..., phase: _Optional[str] = ..., source: _Optional[_Union[RebuildSource, str]] = ..., used_source: _Optional[_Union[RebuildSource, str]] = ..., target: _Optional[int] = ..., covered: _Optional[int] = ..., replayed: _Optional[int] = ..., generation: _Optional[str] = ..., previous_generation: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., error: _Optional[str] = ...) -> None: ...
+
+class GetParticipantViewRequest(_message.Message):
+    __slots__ = ("name", "when", "page_size", "page_token")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    WHEN_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    when: ParticipantViewTiming
+    page_size: int
+    page_token: str
+    def __init__(self, name: _Optional[str] = ..., when: _Optional[_Union[ParticipantViewTiming, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ParticipantView(_message.Message):
+    __slots__ = ("name", "metrics", "registrations", "next_page_token")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    METRICS_FIELD_NUMBER: _ClassVar[int]
+    REGISTRATIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    metrics: ParticipantMetrics
+    registrations: _containers.RepeatedCompositeFieldContainer[ParticipantViewRegistration]
+    next_page_token: str
+    def __init__(self, name: _Optional[str] = ..., metrics: _Optional[_Union[ParticipantMetrics, _Mapping]] = ..., registrations: _Optional[_Iterable[_Union[ParticipantViewRegistration, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ParticipantViewRegistration(_message.Message):
+    __slots__ = ("registration", "session", "event", "event_title", "service", "service_display_name", "venue", "venue_display_name", "start_time", "end_time", "state", "attendance", "register_time", "registered_by", "expire_time", "waitlist_position", "end_reason", "missed")
+    REGISTRATION_FIELD_NUMBER: _ClassVar[int]
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TITLE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    VENUE_FIELD_NUMBER: _ClassVar[int]
+    VENUE_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    ATTENDANCE_FIELD_NUMBER: _ClassVar[int]
+    REGISTER_TIME_FIELD_NUMBER: _ClassVar[int]
+    REGISTERED_BY_FIELD_NUMBER: _ClassVar[int]
+    EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    WAITLIST_POSITION_FIELD_NUMBER: _ClassVar[int]
+    END_REASON_FIELD_NUMBER: _ClassVar[int]
+    MISSED_FIELD_NUMBER: _ClassVar[int]
+    registration: str
+    session: str
+    event: str
+    event_title: str
+    service: str
+    service_display_name: str
+    venue: str
+    venue_display_name: str
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    state: str
+    attendance: str
+    register_time: _timestamp_pb2.Timestamp
+    registered_by: str
+    expire_time: _timestamp_pb2.Timestamp
+    waitlist_position: int
+    end_reason: str
+    missed: bool
+    def __init__(self, registration: _Optional[str] = ..., session: _Optional[str] = ..., event: _Optional[str] = ..., event_title: _Optional[str] = ..., service: _Optional[str] = ..., service_display_name: _Optional[str] = ..., venue: _Optional[str] = ..., venue_display_name: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state: _Optional[str] = ..., attendance: _Optional[str] = ..., register_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., registered_by: _Optional[str] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., waitlist_position: _Optional[int] = ..., end_reason: _Optional[str] = ..., missed: _Optional[bool] = ...) -> None: ...

@@ -70,6 +70,21 @@ class ReportingServiceStub:
                 request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetProjectionStatsRequest.SerializeToString,
                 response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ProjectionStats.FromString,
                 _registered_method=True)
+        self.StartRebuild = channel.unary_unary(
+                '/turnout.reporting.v1.ReportingService/StartRebuild',
+                request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.StartRebuildRequest.SerializeToString,
+                response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.Rebuild.FromString,
+                _registered_method=True)
+        self.GetRebuild = channel.unary_unary(
+                '/turnout.reporting.v1.ReportingService/GetRebuild',
+                request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetRebuildRequest.SerializeToString,
+                response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.Rebuild.FromString,
+                _registered_method=True)
+        self.GetParticipantView = channel.unary_unary(
+                '/turnout.reporting.v1.ReportingService/GetParticipantView',
+                request_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetParticipantViewRequest.SerializeToString,
+                response_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ParticipantView.FromString,
+                _registered_method=True)
 
 
 class ReportingServiceServicer:
@@ -127,6 +142,31 @@ class ReportingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartRebuild(self, request, context):
+        """Starts re-projecting every read model from scratch into a new generation built aside;
+        readers keep the current generation until the new one has everything it has, then the
+        two swap atomically. One rebuild runs at a time: another is ABORTED with
+        REBUILD_IN_PROGRESS. Returns at once; follow it with GetRebuild.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetRebuild(self, request, context):
+        """Progress and outcome of one rebuild.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetParticipantView(self, request, context):
+        """A participant's registrations for their page, upcoming or past, with missed sessions
+        flagged, and their metrics. An unknown participant has an empty view.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReportingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -164,6 +204,21 @@ def add_ReportingServiceServicer_to_server(servicer, server):
                     servicer.GetProjectionStats,
                     request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetProjectionStatsRequest.FromString,
                     response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ProjectionStats.SerializeToString,
+            ),
+            'StartRebuild': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartRebuild,
+                    request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.StartRebuildRequest.FromString,
+                    response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.Rebuild.SerializeToString,
+            ),
+            'GetRebuild': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRebuild,
+                    request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetRebuildRequest.FromString,
+                    response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.Rebuild.SerializeToString,
+            ),
+            'GetParticipantView': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetParticipantView,
+                    request_deserializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetParticipantViewRequest.FromString,
+                    response_serializer=turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ParticipantView.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -356,6 +411,87 @@ class ReportingService:
             '/turnout.reporting.v1.ReportingService/GetProjectionStats',
             turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetProjectionStatsRequest.SerializeToString,
             turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ProjectionStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartRebuild(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.reporting.v1.ReportingService/StartRebuild',
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.StartRebuildRequest.SerializeToString,
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.Rebuild.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRebuild(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.reporting.v1.ReportingService/GetRebuild',
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetRebuildRequest.SerializeToString,
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.Rebuild.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetParticipantView(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.reporting.v1.ReportingService/GetParticipantView',
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.GetParticipantViewRequest.SerializeToString,
+            turnout_dot_reporting_dot_v1_dot_reporting__service__pb2.ParticipantView.FromString,
             options,
             channel_credentials,
             insecure,
