@@ -16,6 +16,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from reporting_service.keyspace import Keyspace
+from reporting_service.projections.availability import session_head
 
 BATCH = 500
 
@@ -75,15 +76,17 @@ class ConsistencyChecker:
                 pipeline.zrevrange(self._keys.session_capacity(row["id"]), 0, 0)
             answers = await pipeline.execute()
             for index, row in enumerate(batch):
-                (held, confirmed), capacity = answers[2 * index], answers[2 * index + 1]
+                (held, confirmed), head = answers[2 * index], session_head(answers[2 * index + 1])
                 key = f"sessions/{row['id']}"
-                if held is None and confirmed is None and not capacity:
+                if head is not None and head.capacity is None:
+                    held = confirmed = None  # deleted on the read side: as if unknown
+                if held is None and confirmed is None and (head is None or head.capacity is None):
                     if row["held"] or row["confirmed"]:
                         found += [Mismatch(key, "held", None, row["held"]),
                                   Mismatch(key, "confirmed", None, row["confirmed"])]
                     continue
                 projected = {"held": int(held or 0), "confirmed": int(confirmed or 0),
-                             "capacity": int(capacity[0].split(":", 1)[1]) if capacity else None}
+                             "capacity": head.capacity if head else None}
                 found += [Mismatch(key, name, projected[name], row[name])
                           for name in ("held", "confirmed", "capacity") if projected[name] != row[name]]
         return found

@@ -55,9 +55,10 @@ class Keyspace:
         return f"{self.prefix}:avail:session:{session_id}"
 
     def session_capacity(self, session_id: str) -> str:
-        """Sorted set holding one member "{version}:{capacity}" scored by the session's
-        version: capacity arrives from two topics (catalog edits, ledger counts) that share the
-        session's version counter but interleave in any order, so the newest version wins."""
+        """Sorted set holding one member "{version}:{capacity or 'deleted'}:{update time}"
+        scored by the session's version: capacity, update time and deletion arrive from two
+        topics (catalog edits, ledger counts) that share the session's version counter but
+        interleave in any order, so the newest version wins (`availability.session_head`)."""
         return f"{self.prefix}:avail:session-capacity:{session_id}"
 
     def occurrence_seats(self, occurrence_id: str) -> str:

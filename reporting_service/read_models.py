@@ -8,6 +8,7 @@ import redis.asyncio as aioredis
 
 from kernel import topics
 from reporting_service.keyspace import Keyspace
+from reporting_service.projections.availability import session_head
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,10 @@ class ReadModels:
         first = self._client.pipeline(transaction=False)
         first.hgetall(keys.session_seats(session_id))
         first.zrevrange(keys.session_capacity(session_id), 0, 0)
-        seats, capacity = await first.execute()
-        if not seats and not capacity:
-            return None
+        seats, members = await first.execute()
+        head = session_head(members)
+        if (not seats and head is None) or (head is not None and head.capacity is None):
+            return None  # unknown, or deleted
         occurrence_id = seats.get("occurrence", "")
         pool_ids = [p for p in seats.get("pools", "").split(",") if p]
         second = self._client.pipeline(transaction=False)
@@ -100,9 +102,9 @@ class ReadModels:
             limit, members = answers[2 * index], answers[2 * index + 1]
             pools.append(Use(pool_id, int(limit or 0), await self._live_seats(sorted(members))))
         return AvailabilityView(
-            session_id=session_id, capacity=int(capacity[0].split(":", 1)[1]) if capacity else 0,
+            session_id=session_id, capacity=head.capacity or 0 if head else 0,
             held=int(seats.get("held", 0)), confirmed=int(seats.get("confirmed", 0)), occurrence=occurrence,
-            pools=pools, update_time=seats.get("update_time", ""))
+            pools=pools, update_time=(head.update_time if head else "") or seats.get("update_time", ""))
 
     async def _live_seats(self, session_ids: list[str]) -> int:
         pipeline = self._client.pipeline(transaction=False)

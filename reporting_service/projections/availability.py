@@ -3,12 +3,14 @@ use of each pool.
 
 Only order-free commands are projected, so that the interleaving of partitions and topics
 cannot leave a stale figure behind: a session's counts come from its own ledger events
-(one partition, in order); its capacity is kept with the version that set it (see
-`Keyspace.session_capacity`); an occurrence's participants are its live seats, set and
+(one partition, in order); its capacity, update time and deletion are kept with the version
+that set them (see `Keyspace.session_capacity`), since both topics carry them; an occurrence's participants are its live seats, set and
 deleted seat by seat; a pool's use is summed from its sessions when read.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from reporting_service.keyspace import Keyspace
 from reporting_service.projections.payloads import id_of as _id
@@ -21,17 +23,37 @@ from turnout.event.v1 import (
 )
 
 
-def _capacity(keys: Keyspace, session_id: str, capacity: int, version: int) -> list[Command]:
+DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class SessionHead:
+    """What the newest version of a session says, whichever topic it came from."""
+
+    capacity: int | None  # None: the session was deleted
+    update_time: str  # "" in members written before update times were kept here
+
+
+def _head(keys: Keyspace, session_id: str, capacity: int | str, meta: Meta) -> list[Command]:
     key = keys.session_capacity(session_id)
     # Keep only the newest version's member, whatever order the two commands' sources came in.
-    return [["ZADD", key, version, f"{version}:{capacity}"], ["ZREMRANGEBYRANK", key, 0, -2]]
+    return [["ZADD", key, meta.version, f"{meta.version}:{capacity}:{meta.occurred_at}"],
+            ["ZREMRANGEBYRANK", key, 0, -2]]
+
+
+def session_head(members: list[str]) -> SessionHead | None:
+    """The newest member of `Keyspace.session_capacity` (ZREVRANGE 0 0), parsed; None if none."""
+    if not members:
+        return None
+    _, capacity, *rest = members[0].split(":", 2)
+    return SessionHead(None if capacity == DELETED else int(capacity), rest[0] if rest else "")
 
 
 def _session(keys: Keyspace, session: session_pb2.Session, meta: Meta) -> list[Command]:
     session_id = _id(session.name)
     return [["HSET", keys.session_seats(session_id), "occurrence", _id(session.occurrence),
-             "pools", ",".join(_id(p) for p in session.pools), "update_time", meta.occurred_at],
-            *_capacity(keys, session_id, session.capacity, meta.version),
+             "pools", ",".join(_id(p) for p in session.pools)],
+            *_head(keys, session_id, session.capacity, meta),
             *(["SADD", keys.pool_sessions(_id(p)), session_id] for p in session.pools)]
 
 
@@ -47,7 +69,9 @@ def session_updated(event: catalog_events_pb2.SessionUpdated, keys: Keyspace, me
 
 def session_deleted(event: catalog_events_pb2.SessionDeleted, keys: Keyspace, meta: Meta) -> list[Command]:
     session_id = _id(event.name)
-    return [["DEL", keys.session_seats(session_id)], ["DEL", keys.session_capacity(session_id)]]
+    # A tombstone, not a DEL: a ledger event of an older version (seats released by the
+    # deletion) may still arrive from the other topic and must not bring the session back.
+    return [["DEL", keys.session_seats(session_id)], *_head(keys, session_id, DELETED, meta)]
 
 
 def _seat_change(seat: seat_pb2.Seat, counts: seat_pb2.SessionCounts, keys: Keyspace,
@@ -57,9 +81,8 @@ def _seat_change(seat: seat_pb2.Seat, counts: seat_pb2.SessionCounts, keys: Keys
     live = seat.state in (seat_pb2.SEAT_STATE_HELD, seat_pb2.SEAT_STATE_CONFIRMED)
     commands: list[Command] = [
         ["HSET", keys.session_seats(session_id), "held", counts.held, "confirmed", counts.confirmed,
-         "occurrence", occurrence_id, "pools", ",".join(_id(p.pool) for p in counts.pools),
-         "update_time", meta.occurred_at],
-        *_capacity(keys, session_id, counts.capacity, meta.version),
+         "occurrence", occurrence_id, "pools", ",".join(_id(p.pool) for p in counts.pools)],
+        *_head(keys, session_id, counts.capacity, meta),
         ["HSET", keys.occurrence(occurrence_id), "capacity", counts.occurrence_capacity],
         ["HSET", keys.occurrence_seats(occurrence_id), seat_id, participant_id] if live
         else ["HDEL", keys.occurrence_seats(occurrence_id), seat_id],

@@ -108,6 +108,13 @@ def interleaved(ledger: Ledger, rng: random.Random) -> list[tuple[str, bytes]]:
     return order
 
 
+def newest_time(ledger: Ledger, session: str) -> str:
+    from turnout.common.v1 import envelope_pb2
+
+    envelope = envelope_pb2.Envelope.FromString(ledger.streams[session][-1][1])
+    return envelope.occurred_at.ToDatetime().isoformat() + "Z"
+
+
 @pytest.mark.parametrize("seed", range(8))
 async def test_any_interleaving_and_any_replay_end_at_the_ledgers_figures(settings, unique, seed) -> None:
     keyspace = Keyspace(prefix=f"test-avail-{unique}")
@@ -127,6 +134,8 @@ async def test_any_interleaving_and_any_replay_end_at_the_ledgers_figures(settin
         await client.aclose()
     assert (a.capacity, a.held, a.confirmed, a.available) == (5, 1, 1, 3)
     assert (b.capacity, b.held, b.confirmed, b.available) == (2, 1, 0, 1)
+    # The update time is the newest version's, whichever topic it came from and when.
+    assert (a.update_time, b.update_time) == (newest_time(ledger, "A"), newest_time(ledger, "B"))
     assert (a.occurrence.capacity, a.occurrence.used, a.occurrence.available) == (4, 2, 2)  # p1 and p4
     [pool] = a.pools
     assert (pool.name, pool.capacity, pool.used, pool.available) == ("P", 4, 3, 1)
@@ -146,5 +155,27 @@ async def test_a_session_not_booked_yet_shows_its_capacity_and_an_unknown_one_no
         assert (fresh.capacity, fresh.held, fresh.confirmed, fresh.available) == (3, 0, 0, 3)
         assert fresh.occurrence.used == 0
         assert await read.availability("nope") is None
+    finally:
+        await client.aclose()
+
+
+@pytest.mark.parametrize("deletion_first", [True, False])
+async def test_a_deleted_session_stays_deleted_whatever_the_topics_order(settings, unique, deletion_first) -> None:
+    """A forced deletion releases the seats (ledger) and then deletes the session (catalog);
+    the two topics may be applied in either order."""
+    keyspace = Keyspace(prefix=f"test-avail-deleted-{unique}")
+    store = ProjectionStore(redis.Redis.from_url(settings.redis_url), keyspace)
+    ledger = Ledger()
+    ledger.schedule("A")
+    ledger.move("s1", "A", "p1", CONFIRMED)
+    ledger.move("s1", "A", "p1", RELEASED)
+    ledger._emit("A", topics.CATALOG, catalog_events_pb2.SessionDeleted(name="sessions/A", event="events/E"))
+    catalog = [m for m in ledger.streams["A"] if m[0] == topics.CATALOG]
+    seats = [m for m in ledger.streams["A"] if m[0] == topics.LEDGER]
+    order = catalog + seats if deletion_first else seats + catalog
+    store.apply([to_change(topic, raw, keyspace) for topic, raw in order])
+    client = aioredis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        assert await ReadModels(client, keyspace).availability("A") is None
     finally:
         await client.aclose()
