@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import json
 
-from google.protobuf import timestamp_pb2
-
 from reporting_service.keyspace import Keyspace
 from reporting_service.projections.payloads import REGISTRATION_EVENTS, enum_word
 from reporting_service.projections.payloads import id_of as _id
+from reporting_service.projections.payloads import iso_of as _iso
+from reporting_service.projections.payloads import millis_of as _millis
 from reporting_service.projections.store import Command, Meta
 from turnout.participant.v1 import registration_pb2
 
@@ -37,16 +37,6 @@ EXPIRING_STATES = ("held", "offered")
 def index_member(start_ms: int, registration_id: str) -> str:
     """The registration's member in its participant's index: orders by session start, then id."""
     return f"{max(0, start_ms):013d}:{registration_id}"
-
-
-def _iso(stamp: timestamp_pb2.Timestamp) -> str:
-    if not stamp.seconds and not stamp.nanos:
-        return ""
-    return stamp.ToDatetime().isoformat(timespec="microseconds") + "Z"
-
-
-def _millis(stamp: timestamp_pb2.Timestamp) -> int:
-    return stamp.seconds * 1000 + stamp.nanos // 1_000_000
 
 
 def registration_changed(event, keys: Keyspace, meta: Meta) -> list[Command]:  # type: ignore[no-untyped-def]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from google.protobuf import timestamp_pb2
+
 from turnout.participant.v1 import registration_events_pb2
 
 # Every registration event carries the whole registration after the change.
@@ -24,3 +26,14 @@ def enum_word(enum_type, value: int) -> str:  # type: ignore[no-untyped-def]
         return ""
     prefix = enum_type.DESCRIPTOR.values[0].name.removesuffix("UNSPECIFIED")
     return enum_type.Name(value).removeprefix(prefix).lower()
+
+
+def iso_of(stamp: timestamp_pb2.Timestamp) -> str:
+    """A timestamp as ISO 8601 UTC with microseconds and "Z"; "" when unset."""
+    if not stamp.seconds and not stamp.nanos:
+        return ""
+    return stamp.ToDatetime().isoformat(timespec="microseconds") + "Z"
+
+
+def millis_of(stamp: timestamp_pb2.Timestamp) -> int:
+    return stamp.seconds * 1000 + stamp.nanos // 1_000_000
