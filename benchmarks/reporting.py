@@ -12,11 +12,13 @@ backlog, and registrations exports, each next to this machine's limit measured i
   minus the record's Kafka CreateTime, stamped by the producer in send(). Same machine, same
   clock. The first `--warmup` seconds are left out.
 * catch-up: `--backlog` envelopes produced first with no projector running, then a fresh
-  projector process (fresh group, fresh keyspace) is started and timed until the keyspace's
+  projector process (fresh group, fresh keyspace; `--projectors N`: N processes in that one
+  group, where the dev stack runs one) is started and timed until the keyspace's
   `totals.applied_events` counter reaches the backlog (the data itself, never end offsets).
   Limits, same messages, same run: a bare KafkaConsumer reading them (no Redis); and the
   same changes (to_change of the same bytes) applied with ProjectionStore's pipelined Lua
-  script (no Kafka), with the decoding timed apart.
+  script (no Kafka), with the decoding timed apart. The projector polls, decodes and applies
+  one after another, so it can at best reach one core's worth of its own CPU per event.
 * exports: the export read models are written directly with the commands the projections
   themselves build (export_rows' and participants' functions on synthetic SessionScheduled,
   ParticipantCreated and RegistrationCreated payloads), without the version-check script, the
@@ -177,6 +179,15 @@ class Bookings:
         return [held, created, confirmed, reg_confirmed]
 
 
+def history(sessions: int, count: int, seed: int) -> list[Message]:
+    """`count` envelopes: the sessions scheduled, then bookings spread over them."""
+    bookings = Bookings(sessions, seed=seed)
+    messages = bookings.schedules()
+    while len(messages) < count:
+        messages += bookings.booking()
+    return messages[:count]
+
+
 def _produce(producer, messages: list[Message]) -> None:
     for topic, key, value in messages:
         producer.send(topic, key=key.encode(), value=value)
@@ -187,11 +198,13 @@ def _applied(client: redis.Redis, keys: Keyspace) -> int:
 
 
 class ProjectorChild:
-    def __init__(self, settings: Settings, group: str, keys: Keyspace | None, work: pathlib.Path):
-        """The projector (keys given) or a bare consumer (keys None) in a child process."""
-        self.out = work / f"lags-{group}.json"
-        self.ready = work / f"ready-{group}"
-        self.log = open(work / f"child-{group}.log", "wb")  # noqa: SIM115
+    def __init__(self, settings: Settings, group: str, keys: Keyspace | None, work: pathlib.Path, member: int = 0):
+        """The projector (keys given) or a bare consumer (keys None) in a child process;
+        `member` tells apart several processes in one group."""
+        name = f"{group}-{member}" if member else group
+        self.out = work / f"lags-{name}.json"
+        self.ready = work / f"ready-{name}"
+        self.log = open(work / f"child-{name}.log", "wb")  # noqa: SIM115
         mode = ["project", "--redis", settings.redis_url, "--prefix", keys.prefix] if keys else ["consume"]
         self.process = subprocess.Popen(
             [sys.executable, str(CHILD), *mode, "--kafka", settings.kafka_bootstrap, "--group", group,
@@ -278,11 +291,7 @@ def lag_run(settings: Settings, client: redis.Redis, work: pathlib.Path, args: a
 
 def catchup_run(settings: Settings, client: redis.Redis, work: pathlib.Path,
                 args: argparse.Namespace) -> tuple[str, Keyspace]:
-    bookings = Bookings(args.sessions, seed=3)
-    messages = bookings.schedules()
-    while len(messages) < args.backlog:
-        messages += bookings.booking()
-    messages = messages[:args.backlog]
+    messages = history(args.sessions, args.backlog, seed=3)
     producer = make_producer(settings)
     began = time.perf_counter()
     _produce(producer, messages)
@@ -295,7 +304,7 @@ def catchup_run(settings: Settings, client: redis.Redis, work: pathlib.Path,
     group = f"bench-catchup-{uuid.uuid4().hex[:8]}"
     cpu_before = _engine_cpu()
     started = time.perf_counter()
-    child = ProjectorChild(settings, group, keys, work)
+    children = [ProjectorChild(settings, group, keys, work, member) for member in range(args.projectors)]
     first = None
     try:
         while True:
@@ -305,21 +314,25 @@ def catchup_run(settings: Settings, client: redis.Redis, work: pathlib.Path,
                 first = (now, applied)
             if applied >= len(messages):
                 break
-            if child.process.poll() is not None or now - started > 600:
-                raise SystemExit(f"projector stopped or stalled at {applied}; see {child.log.name}")
+            if any(c.process.poll() is not None for c in children) or now - started > 600:
+                raise SystemExit(f"projector stopped or stalled at {applied}; see {children[0].log.name}")
             time.sleep(0.01)
         done = time.perf_counter()
         engines = _cpu_note(cpu_before, len(messages))
     finally:
-        result = child.stop()
+        results = [child.stop() for child in children]
     whole = len(messages) / (done - started)
     steady = (len(messages) - first[1]) / (done - first[0])
-    print(f"catch-up, process start {whole:10,.0f} events/s  ({done - started:.1f} s from launching a fresh projector "
+    who = "a fresh projector" if args.projectors == 1 else f"{args.projectors} fresh projector processes in one group"
+    print(f"catch-up, process start {whole:10,.0f} events/s  ({done - started:.1f} s from launching {who} "
           f"to applied_events = {len(messages):,}; start-up and group join included)")
     print(f"catch-up, applying      {steady:10,.0f} events/s  (from the first applied event)   target ≥ 10,000/s: "
           f"{_verdict(steady >= 10_000)}")
-    print(f"projector CPU           {result['cpu_seconds'] / len(messages) * 1e6:10.0f} µs/event   (engines meanwhile: "
+    cpu = sum(result["cpu_seconds"] for result in results)
+    print(f"projector CPU           {cpu / len(messages) * 1e6:10.0f} µs/event   (all its processes; engines meanwhile: "
           f"{engines})")
+    print(f"{'':24}= at most {args.projectors * len(messages) / cpu:,.0f} events/s with a whole core for each projector "
+          f"process (one interpreter lock each)")
 
     # Limit 1: a bare consumer reading the same messages, no Redis.
     consumer = make_consumer(settings, f"bench-bare-{uuid.uuid4().hex[:8]}",
@@ -394,8 +407,9 @@ def seed_exports(client: redis.Redis, keys: Keyspace, rows: int, sessions: int, 
         person = participant_pb2.Participant(name=f"participants/{person_id}", card_number=f"{100000 + n}",
                                              first_name=f"Иван{n % 997}", last_name=f"Петров{n % 1009}",
                                              phone=f"+7912{n:07d}")
-        for command in participants.participant_created(participant_events_pb2.ParticipantCreated(
-                participant=person), keys, meta):
+        created = participant_events_pb2.ParticipantCreated(participant=person)
+        # The profile hash (participants.py) and the export's person string (export_rows.py).
+        for command in [*participants.participant_created(created, keys, meta), *export_rows.person(created, keys, meta)]:
             pipe.execute_command(*command)
             pending += 1
         flush()
@@ -461,7 +475,7 @@ def exports_run(settings: Settings, client: redis.Redis, args: argparse.Namespac
     print(f"{'':24}target {args.xlsx_rows:,} rows ≤ 10 s: {_verdict(result['seconds'] <= 10 * args.xlsx_rows / 100_000)}"
           f" (scaled to the rows asked); flat memory (growth ≤ 100 MB): {_verdict(growth <= 100)}")
     _export_line("limit: XLSX writer alone", run_export(settings, keys, "xlsx", args.xlsx_rows, "write"),
-                 "  (openpyxl write-only, no Redis)")
+                 "  (same writer, first page cycled in memory, no Redis)")
 
 
 def main() -> None:
@@ -476,6 +490,8 @@ def main() -> None:
                              "settings, i.e. kafka-python's 500 ms); labelled in the output")
     parser.add_argument("--sessions", type=int, default=500, help="sessions the bookings spread over")
     parser.add_argument("--backlog", type=int, default=100_000, help="envelopes in the catch-up backlog")
+    parser.add_argument("--projectors", type=int, default=1,
+                        help="projector processes in the catch-up's consumer group (the dev stack runs one)")
     parser.add_argument("--csv-rows", type=int, default=200_000, help="CSV export rows (issue 5 target: 1,000,000)")
     parser.add_argument("--xlsx-rows", type=int, default=100_000, help="XLSX export rows")
     parser.add_argument("--skip", action="append", default=[], choices=("lag", "catchup", "exports"))
@@ -495,7 +511,7 @@ def main() -> None:
         client = redis.Redis.from_url(settings.redis_url)
         group, keys = None, None
         if "catchup" not in args.skip:
-            print(f"\n== catch-up: a fresh projector process on a backlog of {args.backlog:,} envelopes")
+            print(f"\n== catch-up: {args.projectors} fresh projector process(es) on a backlog of {args.backlog:,} envelopes")
             group, keys = catchup_run(settings, client, work, args)
         if "lag" not in args.skip:
             print(f"\n== projection lag: bookings at {args.rate:,.0f} events/s for {args.seconds:g} s, "

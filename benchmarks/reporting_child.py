@@ -15,15 +15,16 @@
     reporting_child.py export --redis URL --prefix P --format csv|xlsx --rows N --mode M
         The service's export path (reporting_service/exports.py: RowSource + export()) to
         /dev/null; prints one JSON line: rows, seconds, bytes, RSS before and peak RSS.
-        --mode full: the export; read: RowSource.rows() alone (Redis reads and the join, no
-        writer); write: the writer alone over the first page's rows cycled in memory, no Redis.
+        --mode full: the export; read: RowSource.pages() alone (Redis reads and the join, no
+        writer); write: the writer alone over the first page's rows cycled in memory (in pages of
+        that size, as RowSource.pages() gives them), no Redis.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
+import collections
 import json
 import os
 import pathlib
@@ -63,18 +64,21 @@ def project(args: argparse.Namespace) -> None:
     settings = Settings(redis_url=args.redis, kafka_bootstrap=args.kafka)
     lags: list[float] = []
     timestamp_types: set[int] = set()
-    last_batch: list = []
+    polled: collections.deque[list] = collections.deque()  # batches polled and not yet applied
     ready = pathlib.Path(args.ready) if args.ready else None
 
     class TimedConsumer:
-        """The real consumer; remembers the records of the last poll."""
+        """The real consumer; remembers the records of each poll until the store applied them
+        (the projector polls the next batch while one is being applied)."""
 
         def __init__(self, consumer) -> None:
             self._consumer = consumer
 
         def poll(self, **kwargs):
             batches = self._consumer.poll(**kwargs)
-            last_batch[:] = [record for partition in batches.values() for record in partition]
+            records = [record for partition in batches.values() for record in partition]
+            if records:  # the projector applies each non-empty poll once, in order
+                polled.append(records)
             if ready is not None and not ready.exists() and self._consumer.assignment():
                 ready.write_text("assigned")
             return batches
@@ -89,7 +93,7 @@ def project(args: argparse.Namespace) -> None:
         def apply(self, changes):
             applied = super().apply(changes)
             now_ms = time.time() * 1000
-            for record in last_batch:
+            for record in polled.popleft():
                 timestamp_types.add(record.timestamp_type)
                 lags.append((now_ms - record.timestamp) / 1000)
             return applied
@@ -130,7 +134,6 @@ def consume(args: argparse.Namespace) -> None:
 
 
 async def export(args: argparse.Namespace) -> None:
-    import openpyxl  # noqa: F401  (loaded before the baseline: a running service has it loaded)
     import redis.asyncio as aioredis
 
     from reporting_service import exports
@@ -139,10 +142,10 @@ async def export(args: argparse.Namespace) -> None:
     client = aioredis.from_url(args.redis, decode_responses=True)
     source = exports.RowSource(client, Keyspace(args.prefix))
     query = exports.ExportQuery(max_rows=args.rows, mask_phones=True)
-    first_page: list[dict[str, str]] = []
+    first_page: list[tuple[str, ...]] = []
     if args.mode == "write":
-        async for row in source.rows(exports.ExportQuery(max_rows=exports.PAGE)):
-            first_page.append(row)
+        async for page in source.pages(exports.ExportQuery(max_rows=exports.PAGE)):
+            first_page += page
     await client.ping()
     sampled = [0]
     sampling = threading.Event()
@@ -165,15 +168,16 @@ async def export(args: argparse.Namespace) -> None:
                 size += len(chunk)
                 sink.write(chunk)
     elif args.mode == "read":
-        async for _ in source.rows(query):
-            rows[0] += 1
+        async for page in source.pages(query):
+            rows[0] += len(page)
     else:
-        async def cycled():
-            for row in itertools.islice(itertools.cycle(first_page), args.rows):
-                yield row
+        async def cycled():  # pages of the export's size, as RowSource.pages() gives them
+            for start in range(0, args.rows, len(first_page)):
+                yield first_page[:args.rows - start]
 
         with open(os.devnull, "wb") as sink:  # noqa: ASYNC230 (/dev/null never blocks)
-            async for chunk in exports.WRITERS[args.format](exports.counted(cycled(), rows), query.fields):
+            pages = exports.chosen(cycled(), query.fields, rows)
+            async for chunk in exports.WRITERS[args.format](pages, query.fields):
                 size += len(chunk)
                 sink.write(chunk)
     seconds = time.perf_counter() - began

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 
 import pytest
@@ -195,3 +196,82 @@ def test_a_participant_update_replaces_the_projected_profile(settings, unique):
     profile = redis.Redis.from_url(settings.redis_url, decode_responses=True).hgetall(keyspace.participant("p1"))
     assert profile["last_name"] == "Петрова"
     assert redis.Redis.from_url(settings.redis_url).hget(keyspace.totals, "participant_count") == b"1"
+
+
+class _RedisDown(redis.exceptions.ConnectionError):
+    """Redis went away in the middle of a catch-up."""
+
+
+def test_offsets_are_committed_only_after_their_batch_is_in_redis(settings, unique):
+    """The projector polls the next batch while one is applied: a batch that failed to apply
+    (and every batch polled after it) must come again to a fresh projector in the group, and
+    what was applied must not (its offsets were committed)."""
+    from kernel.kafka import ensure_topics
+    from kernel.unit_of_work import OutboxMessage, build_envelope
+    from reporting_service.projections.registry import to_change
+    from turnout.participant.v1 import participant_events_pb2, participant_pb2
+
+    topic, group = f"test-projector-{unique}", f"test-projector-{unique}"
+    ensure_topics(settings, [topic], partitions=3)
+    messages = []
+    for version in (1, 2, 3):
+        for n in range(30):
+            person = participant_pb2.Participant(name=f"participants/p{n}", card_number=f"{200000 + n}",
+                                                 first_name=f"Имя{n}", last_name=f"Фамилия{n}-{version}")
+            payload = (participant_events_pb2.ParticipantCreated(participant=person) if version == 1
+                       else participant_events_pb2.ParticipantUpdated(participant=person))
+            messages.append((f"p{n}", build_envelope(OutboxMessage(topic, "participant", f"p{n}", version,
+                                                                    payload)).SerializeToString()))
+    producer = make_producer(settings)
+    for key, value in messages:
+        producer.send(topic, key=key.encode(), value=value)
+    producer.flush()
+    producer.close()
+
+    client = redis.Redis.from_url(settings.redis_url)
+    keyspace = Keyspace(prefix=f"test-commit-{unique}")
+    stop = threading.Event()
+    applies: list[int] = []
+
+    class FailsOnSecondBatch(ProjectionStore):
+        def apply(self, changes):
+            applies.append(len(changes))
+            if len(applies) == 2:
+                stop.set()  # the process dies with this batch: nothing of it reached Redis
+                raise _RedisDown("connection reset by peer")
+            return super().apply(changes)
+
+    def consumer():
+        return make_consumer(settings, group, [topic])
+
+    Projector(consumer, FailsOnSecondBatch(client, keyspace), max_records=7).run(stop)
+    assert len(applies) == 2 and applies[0] > 0
+    applied_before = int(client.hget(keyspace.totals, "applied_events"))
+    assert applied_before == applies[0], "only the first batch reached Redis"
+
+    # A fresh projector in the same group goes on from the committed offsets.
+    projector = Projector(consumer, ProjectionStore(client, keyspace), max_records=7)
+    stop = threading.Event()
+    thread = threading.Thread(target=projector.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: int(client.hget(keyspace.totals, "applied_events") or 0) >= len(messages), timeout=30,
+                   what="the second projector catching up (it never does if offsets were committed before "
+                        "their batch was applied: those messages are lost)")
+        time.sleep(0.3)  # anything more (a duplicate) would show in the totals
+    finally:
+        stop.set()
+        thread.join(10)
+    totals = client.hgetall(keyspace.totals)
+    assert int(totals[b"applied_events"]) == len(messages), "every message applied once, none lost"
+    assert int(totals.get(b"skipped_duplicates", 0)) == 0, "nothing applied was re-delivered: its offsets were committed"
+
+    # Exactly the read model of the same messages applied in one go.
+    reference = Keyspace(prefix=f"test-commit-ref-{unique}")
+    ProjectionStore(client, reference).apply([to_change(topic, value, reference) for _, value in messages])
+
+    def stripped(space: Keyspace) -> dict[str, object]:
+        return {key.removeprefix(f"{space.prefix}:"): value for key, value in
+                _snapshot(redis.Redis.from_url(settings.redis_url, decode_responses=True), space).items()}
+
+    assert stripped(keyspace) == stripped(reference)
