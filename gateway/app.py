@@ -32,6 +32,7 @@ from gateway.routes import (
     stats,
     venues,
 )
+from gateway.rate_limits import RateLimits, limit_address, limit_principal
 from gateway.security import authenticated
 from kernel import context
 from kernel.runtime import settle_heap
@@ -129,6 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.backends = Backends(settings)
+        app.state.rate_limits = RateLimits(settings)
         settle_heap()
         try:
             yield
@@ -146,6 +148,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
 
     for router in V1_ROUTERS:
-        app.include_router(router, dependencies=[Depends(authenticated)])
+        app.include_router(router, dependencies=[Depends(limit_address), Depends(authenticated),
+                                                 Depends(limit_principal)])
     app.include_router(operations.router)
     return app

@@ -117,6 +117,11 @@ def backend_unavailable(backend: str, retry_after: int = 1, *, circuit_open: boo
     )
 
 
+def rate_limited(limit: str, rate: str, retry_after: int) -> Problem:
+    return Problem(429, "rate_limited", f"too many requests ({limit} limit: {rate}); retry after {retry_after} s",
+                   headers={"Retry-After": str(retry_after)}, extensions={"limit": limit})
+
+
 def internal_error() -> Problem:
     return Problem(500, "internal", "an unexpected error occurred; report the request_id")
 

@@ -45,6 +45,15 @@ class Settings(BaseSettings):
     participant_service_target: str = ""
     reporting_service_target: str = ""
 
+    # Gateway rate limits ("N/second|minute|hour", see `limits.parse`), kept in Redis so every
+    # gateway replica shares them.
+    rate_limits_enabled: bool = True
+    rate_limit_per_principal: str = Field(default="600/minute", description="requests of one token's subject")
+    rate_limit_per_address: str = Field(default="1200/minute", description="requests from one client address, "
+                                                                           "signed in or not")
+    rate_limit_bookings: str = Field(default="60/minute", description="bookings (seats, registrations) of one "
+                                                                      "subject, on top of the above")
+
     grpc_deadline_seconds: float = Field(default=5.0, gt=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     breaker_fail_max: int = Field(default=5, gt=0)
@@ -101,6 +110,17 @@ class Settings(BaseSettings):
     def _redis_url(cls, value: str) -> str:
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must be a redis:// URL")
+        return value
+
+    @field_validator("rate_limit_per_principal", "rate_limit_per_address", "rate_limit_bookings")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError('must look like "600/minute" (per second, minute, hour or day)') from None
         return value
 
     def target(self, service: Literal["event", "participant", "reporting"]) -> str:

@@ -21,7 +21,7 @@ from kernel.settings import Settings
 def engines(tmp_path_factory: pytest.TempPathFactory) -> DevStack:
     """PostgreSQL (durability off: tests measure correctness, not fsync), Redis and Tansu."""
     stack = DevStack(tmp_path_factory.mktemp("stack"), gateway_port=0, durable=False,
-                     environ=dict(os.environ))
+                     environ={**os.environ, **GENEROUS_LIMITS})
     stack.prepare()
     stack.start_engines()
     upgrade_all(stack.engine_urls["postgres"])
@@ -32,8 +32,16 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> DevStack:
     stack.stop()
 
 
+# Tests drive many requests with one token: the rate limits have their own tests
+# (tests/integration/test_rate_limits.py), which set tight ones.
+GENEROUS_LIMITS = {"TURNOUT_RATE_LIMIT_PER_PRINCIPAL": "1000000/minute",
+                   "TURNOUT_RATE_LIMIT_PER_ADDRESS": "1000000/minute",
+                   "TURNOUT_RATE_LIMIT_BOOKINGS": "1000000/minute"}
+
+
 def _settings_for(stack: DevStack, **overrides: object) -> Settings:
     values: dict[str, object] = {
+        **{name.removeprefix("TURNOUT_").lower(): value for name, value in GENEROUS_LIMITS.items()},
         "database_url": stack.engine_urls["postgres"],
         "redis_url": stack.engine_urls["redis"],
         "kafka_bootstrap": stack.engine_urls["kafka"],

@@ -22,6 +22,7 @@ from gateway.routes import (
     resource_name,
     to_datetime,
 )
+from gateway.rate_limits import limit_bookings
 from gateway.security import require_roles
 from turnout.participant.v1 import registration_pb2, registration_service_pb2
 
@@ -122,9 +123,10 @@ def _states(state: list[State] | None) -> list[int]:
     "/v1/sessions/{session_id}/registrations",
     status_code=201,
     response_model=RegistrationOut,
-    dependencies=[Depends(require_roles(*STAFF, "participant"))],
+    dependencies=[Depends(require_roles(*STAFF, "participant")), Depends(limit_bookings)],
     responses={201: {"description": "Booked (confirmed)"},
                202: {"description": "Held until expires_at, or waitlisted"},
+               429: {"description": "rate_limited (bookings have their own, tighter limit)"},
                409: {"description": "already_registered, already_waitlisted, sold_out, pool_full, event_full, "
                                     "limit_per_participant, outside_booking_window, session_started, "
                                     "event_archived, request_in_progress"}},

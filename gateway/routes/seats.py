@@ -20,6 +20,7 @@ from gateway.routes import (
     resource_name,
     to_datetime,
 )
+from gateway.rate_limits import limit_bookings
 from gateway.security import require_roles
 from turnout.event.v1 import event_service_pb2, ledger_events_pb2, seat_pb2
 
@@ -66,7 +67,9 @@ def seat_out(seat: seat_pb2.Seat) -> SeatOut:
     "/v1/sessions/{session_id}/seats",
     status_code=201,
     response_model=SeatOut,
-    responses={201: {"description": "Booked (confirmed)"}, 202: {"description": "Held until expires_at"}},
+    dependencies=[Depends(limit_bookings)],
+    responses={201: {"description": "Booked (confirmed)"}, 202: {"description": "Held until expires_at"},
+               429: {"description": "rate_limited (bookings have their own, tighter limit)"}},
 )
 async def take_seat(
     session_id: str, body: SeatIn, response: Response, event: EventBackend, idempotency_key: IdempotencyKey = None
