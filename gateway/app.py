@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import problems
 from gateway.backends import Backends
+from gateway.body_limit import BodyLimitMiddleware
 from gateway.routes import (
     admin,
     audit,
@@ -145,6 +146,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
+    # The last added runs first: the request gets its id before its body is counted.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
 
     for router in V1_ROUTERS:

@@ -218,6 +218,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     # Routing errors (unknown path, wrong method) and anything FastAPI raises itself.
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(getattr(exc, "problem", None), Problem):  # ours, raised where only HTTPExceptions pass
+        return render_for(request, exc.problem)  # type: ignore[attr-defined]
     phrase = HTTPStatus(exc.status_code).phrase
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else None
     if exc.status_code == 404:

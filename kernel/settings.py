@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     rate_limit_bookings: str = Field(default="60/minute", description="bookings (seats, registrations) of one "
                                                                       "subject, on top of the above")
 
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest request body the gateway reads, "
+                                                                       "uploads aside (TURNOUT_DOCUMENT_MAX_BYTES)")
+
     grpc_deadline_seconds: float = Field(default=5.0, gt=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
     breaker_fail_max: int = Field(default=5, gt=0)
