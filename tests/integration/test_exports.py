@@ -109,6 +109,21 @@ class Script:
         self._emit(topics.PARTICIPANTS, "registration", registration_id, payload_type(registration=r))
 
 
+def expected_row(s: Script, r: reg.Registration, registered_at: datetime, session_time: str) -> dict[str, str]:
+    """The export row of every field the script's registration `r` should give."""
+    title, _, service, _, venue, _, day = SESSIONS[r.session.split("/")[1]]
+    person = s.people[r.participant.split("/")[1]]
+    at = registered_at.astimezone(exports.TIME_ZONE)
+    return {
+        "event_title": title, "service": service, "session_date": day, "session_time": session_time,
+        "venue": venue, "participant_name": f"{person.last_name} {person.first_name}",
+        "card_number": person.card_number, "phone": person.phone,
+        "attendance": reg.Attendance.Name(r.attendance).removeprefix("ATTENDANCE_").lower(),
+        "state": reg.RegistrationState.Name(r.state).removeprefix("REGISTRATION_STATE_").lower(),
+        "registered_at": f"{at:%Y-%m-%d %H:%M:%S}", "registered_by": "volunteer-1", "comment": r.comment,
+    }
+
+
 def scenario() -> tuple[Script, list[dict[str, str]]]:
     """The script and the rows an export of every field should give, in registered_at order."""
     s = Script()
@@ -129,22 +144,8 @@ def scenario() -> tuple[Script, list[dict[str, str]]]:
     for i in range(3, ROWS, 50):
         s.change(f"r{i:05d}", registration_events_pb2.RegistrationCancelled, state=reg.REGISTRATION_STATE_CANCELLED)
 
-    expected = []
-    for i in range(ROWS):
-        r = s.registrations[f"r{i:05d}"]
-        sid = r.session.split("/")[1]
-        title, _, service, _, venue, _, day = SESSIONS[sid]
-        person = s.people[r.participant.split("/")[1]]
-        at = (BASE + timedelta(minutes=i)).astimezone(exports.TIME_ZONE)
-        expected.append({
-            "event_title": title, "service": service, "session_date": day,
-            "session_time": "13:00–14:00" if sid == "s1" else "11:30–12:30", "venue": venue,
-            "participant_name": f"{person.last_name} {person.first_name}", "card_number": person.card_number,
-            "phone": person.phone,
-            "attendance": reg.Attendance.Name(r.attendance).removeprefix("ATTENDANCE_").lower(),
-            "state": reg.RegistrationState.Name(r.state).removeprefix("REGISTRATION_STATE_").lower(),
-            "registered_at": f"{at:%Y-%m-%d %H:%M:%S}", "registered_by": "volunteer-1", "comment": r.comment,
-        })
+    expected = [expected_row(s, s.registrations[f"r{i:05d}"], BASE + timedelta(minutes=i),
+                             "13:00–14:00" if i % 3 else "11:30–12:30") for i in range(ROWS)]
     return s, expected
 
 

@@ -13,7 +13,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 from openpyxl import load_workbook
-from test_exports import BASE, SESSIONS, Script
+from test_exports import BASE, SESSIONS, Script, expected_row
 
 from reporting_service import exports
 from reporting_service.exports import ExportQuery, Filters, RowSource
@@ -46,20 +46,9 @@ def scenario() -> tuple[Script, list[dict[str, str]]]:
     expected = []
     for i in range(ROWS):
         r = s.registrations[f"r{i:06d}"]
-        sid = r.session.split("/")[1]
-        title, _, service, _, venue, start, day = SESSIONS[sid]
-        local = start.astimezone(exports.TIME_ZONE)
-        person = s.people[r.participant.split("/")[1]]
-        at = (BASE + timedelta(seconds=i)).astimezone(exports.TIME_ZONE)
-        expected.append({
-            "event_title": title, "service": service, "session_date": day,
-            "session_time": f"{local:%H:%M}–{local + timedelta(hours=1):%H:%M}", "venue": venue,
-            "participant_name": f"{person.last_name} {person.first_name}", "card_number": person.card_number,
-            "phone": person.phone,
-            "attendance": reg.Attendance.Name(r.attendance).removeprefix("ATTENDANCE_").lower(),
-            "state": reg.RegistrationState.Name(r.state).removeprefix("REGISTRATION_STATE_").lower(),
-            "registered_at": f"{at:%Y-%m-%d %H:%M:%S}", "registered_by": "volunteer-1", "comment": r.comment,
-        })
+        local = SESSIONS[r.session.split("/")[1]][5].astimezone(exports.TIME_ZONE)
+        expected.append(expected_row(s, r, BASE + timedelta(seconds=i),
+                                     f"{local:%H:%M}–{local + timedelta(hours=1):%H:%M}"))
     return s, expected
 
 
