@@ -27,6 +27,10 @@ def admin_token(engines: DevStack) -> str:
 
 @pytest.fixture
 async def api(stack: DevStack, admin_token: str):
+    # Idle connections expire before uvicorn's 5 s keep-alive does: otherwise a request can
+    # go out on a connection the server is closing ("Server disconnected without sending a
+    # response").
     async with httpx.AsyncClient(base_url=stack.urls()["gateway"], timeout=15,
+                                 limits=httpx.Limits(keepalive_expiry=2),
                                  headers={"Authorization": f"Bearer {admin_token}"}) as client:
         yield client
