@@ -21,6 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from gateway import problems
 from gateway.breakers import BackendBreaker
 from gateway.security import CurrentPrincipal
+from kernel import grpc_client
 from kernel.auth import Principal
 from kernel.settings import Settings
 from turnout.event.v1.event_service_pb2_grpc import EventServiceStub
@@ -64,7 +65,7 @@ class Backend(Generic[StubT]):
         self.target = settings.target(name)
         # Creating a channel does not connect; the first call does, so a backend that is
         # down at start-up only makes /readyz report it.
-        self.channel = grpc.aio.insecure_channel(self.target)
+        self.channel = grpc_client.channel(self.target)
         self.stub: StubT = _STUBS[name](self.channel)
         self.health = health_pb2_grpc.HealthStub(self.channel)
         self.breaker = BackendBreaker(

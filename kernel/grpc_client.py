@@ -3,6 +3,8 @@ refusals come back as the same domain errors it raised (see errors.proto)."""
 
 from __future__ import annotations
 
+import json
+
 import grpc
 from google.protobuf.message import DecodeError
 from google.rpc import error_details_pb2
@@ -31,6 +33,36 @@ _ERRORS: dict[grpc.StatusCode, type[DomainError]] = {
 # A callee that is down, overloaded or too slow: the caller may retry later.
 TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
                        grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.CANCELLED})
+
+
+# A large export may take minutes; its stream's deadline bounds the whole of it.
+EXPORT_DEADLINE_SECONDS = 3600.0
+
+# Retries only where the call certainly did no harm or is safe to repeat: UNAVAILABLE means
+# the callee was unreachable or shutting down, and every command carries a request id that
+# makes a repeat return the first outcome (DESIGN.md §3.8). DEADLINE_EXCEEDED is not
+# retried (the deadline covers all attempts, so nothing would be left to retry with), nor
+# is any business error. The attempts together stay inside the caller's deadline.
+RETRY_POLICY = {
+    "maxAttempts": 4,
+    "initialBackoff": "0.1s",
+    "maxBackoff": "1s",
+    "backoffMultiplier": 2,
+    "retryableStatusCodes": ["UNAVAILABLE"],
+}
+# `"name": [{}]` selects every method of every service on the channel.
+SERVICE_CONFIG = json.dumps({"methodConfig": [{"name": [{}], "retryPolicy": RETRY_POLICY}]})
+CHANNEL_OPTIONS = (("grpc.enable_retries", 1), ("grpc.service_config", SERVICE_CONFIG))
+
+
+def channel(target: str) -> grpc.aio.Channel:
+    """An asyncio channel to another Turnout service, retrying UNAVAILABLE with backoff."""
+    return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+
+
+def blocking_channel(target: str) -> grpc.Channel:
+    """The same for synchronous callers (the CLI)."""
+    return grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
 
 
 def outgoing_metadata() -> tuple[tuple[str, str], ...]:

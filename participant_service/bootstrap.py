@@ -9,6 +9,7 @@ import grpc
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kernel import grpc_client
 from kernel.bootstrap import bootstrap_command_service
 from kernel.settings import Settings
 from kernel.unit_of_work import UnitOfWorkFactory
@@ -52,7 +53,7 @@ def bootstrap(settings: Settings) -> ParticipantDeps:
 
 def registration_deps(settings: Settings, uow_factory: UnitOfWorkFactory) -> tuple[RegistrationDeps, grpc.aio.Channel]:
     """The saga's dependencies and the event-service channel they use (close it on stop)."""
-    channel = grpc.aio.insecure_channel(settings.target("event"))
+    channel = grpc_client.channel(settings.target("event"))
     ledger = SeatLedger(event_service_pb2_grpc.EventServiceStub(channel), settings.grpc_deadline_seconds)
     policy = Policy(saga_hold=timedelta(seconds=settings.registration_saga_hold_seconds),
                     lease=timedelta(seconds=settings.registration_lease_seconds),

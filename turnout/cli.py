@@ -19,6 +19,9 @@ from rich.table import Table
 
 from kernel.settings import SettingsError, load_settings
 
+# Every call to a service has a deadline: a hung service must not hang the command.
+CALL_DEADLINE_SECONDS = 30.0
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Turnout: event registration and seat booking.")
 console = Console(stderr=True)
 
@@ -83,6 +86,9 @@ def _print_summary(stack, timings: dict[str, float]) -> None:
 @app.command()
 def serve(component: Annotated[str, typer.Argument(help="event-service | participant-service | reporting-service | gateway | event-relay | participant-relay | projector")]) -> None:
     """Run one component in the foreground (what each container runs)."""
+    # main() restores SIGPIPE's default for piped commands; a server must instead survive a
+    # client hanging up while it writes (found killed by SIGPIPE, tests/e2e/test_faults.py).
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     settings = load_settings()
     if component == "event-service":
         from event_service.main import serve as run
@@ -297,11 +303,13 @@ def rebuild(
                 bars.TextColumn("[bold]{task.description}"), bars.BarColumn(), bars.MofNCompleteColumn(),
                 bars.TextColumn("aggregates, {task.fields[replayed]} messages read"), bars.TimeElapsedColumn(),
                 console=console) as progress:
-            rebuild_job = stub.StartRebuild(pb.StartRebuildRequest(source=sources[source]), metadata=_caller("cli", "admin"))
+            rebuild_job = stub.StartRebuild(pb.StartRebuildRequest(source=sources[source]),
+                                            metadata=_caller("cli", "admin"), timeout=CALL_DEADLINE_SECONDS)
             task = progress.add_task(rebuild_job.phase, total=None, replayed=0)
             while rebuild_job.state == pb.REBUILD_STATE_RUNNING:
                 time.sleep(0.5)
-                rebuild_job = stub.GetRebuild(pb.GetRebuildRequest(name=rebuild_job.name), metadata=_caller("cli", "admin"))
+                rebuild_job = stub.GetRebuild(pb.GetRebuildRequest(name=rebuild_job.name),
+                                              metadata=_caller("cli", "admin"), timeout=CALL_DEADLINE_SECONDS)
                 progress.update(task, description=rebuild_job.phase, total=rebuild_job.target or None,
                                 completed=rebuild_job.covered, replayed=rebuild_job.replayed)
     except grpc.RpcError as error:
@@ -336,14 +344,13 @@ def _reporting_channel(data_dir: pathlib.Path):  # type: ignore[no-untyped-def]
     data_dir)."""
     import os
 
-    import grpc
-
     from kernel.devstack.stack import load_stack_env
+    from kernel.grpc_client import blocking_channel
 
     stack_env = load_stack_env(data_dir.resolve())
     settings = load_settings(**{name.removeprefix("TURNOUT_").lower(): value for name, value in stack_env.items()
                                 if name.startswith("TURNOUT_") and name not in os.environ})
-    return grpc.insecure_channel(settings.target("reporting"))
+    return blocking_channel(settings.target("reporting"))
 
 
 def _caller(sub: str, role: str) -> tuple[tuple[str, str], ...]:
@@ -411,6 +418,8 @@ def export_registrations(
         format=formats[fmt], fields=[f for f in (fields or "").split(",") if f], max_rows=preview,
         template=f"exportTemplates/{template}" if template else "",
         filter=_export_filter(service, venue, attendance, state, event_from, event_to, registered_from, registered_to))
+    from kernel import grpc_client
+
     stub, metadata, channel = _export_stub(data_dir, sub, role)
     partial = output.with_name(output.name + ".part")
     rows = 0
@@ -419,7 +428,8 @@ def export_registrations(
                 bars.TextColumn("[bold]export"), bars.BarColumn(), bars.MofNCompleteColumn(), bars.TextColumn("rows"),
                 bars.TimeElapsedColumn(), console=console) as progress:
             task = progress.add_task("rows", total=None)
-            for chunk in stub.ExportRegistrations(request, metadata=metadata):
+            for chunk in stub.ExportRegistrations(request, metadata=metadata,
+                                                  timeout=grpc_client.EXPORT_DEADLINE_SECONDS):
                 if chunk.estimated_rows:
                     progress.update(task, total=chunk.estimated_rows)
                 sink.write(chunk.data)
@@ -443,7 +453,8 @@ def export_templates(role: RoleOpt = "analyst", data_dir: DataDir = pathlib.Path
     stub, metadata, channel = _export_stub(data_dir, "cli", role)
     with channel:
         try:
-            answer = stub.ListExportTemplates(pb.ListExportTemplatesRequest(), metadata=metadata)
+            answer = stub.ListExportTemplates(pb.ListExportTemplatesRequest(), metadata=metadata,
+                                              timeout=CALL_DEADLINE_SECONDS)
         except grpc.RpcError as error:
             _rpc_failed(error)
     table = Table(title="export templates")
@@ -477,12 +488,13 @@ def export_save_template(
     with channel:
         try:
             stub.CreateExportTemplate(pb.CreateExportTemplateRequest(template_id=template_id, template=template),
-                                      metadata=metadata)
+                                      metadata=metadata, timeout=CALL_DEADLINE_SECONDS)
         except grpc.RpcError as error:
             if error.code() != grpc.StatusCode.ALREADY_EXISTS:
                 _rpc_failed(error)
             try:
-                stub.UpdateExportTemplate(pb.UpdateExportTemplateRequest(template=template), metadata=metadata)
+                stub.UpdateExportTemplate(pb.UpdateExportTemplateRequest(template=template), metadata=metadata,
+                                          timeout=CALL_DEADLINE_SECONDS)
             except grpc.RpcError as again:
                 _rpc_failed(again)
     console.print(f"template {template_id} saved")
@@ -500,7 +512,7 @@ def export_delete_template(template_id: str, role: RoleOpt = "analyst",
     with channel:
         try:
             stub.DeleteExportTemplate(pb.DeleteExportTemplateRequest(name=f"exportTemplates/{template_id}"),
-                                      metadata=metadata)
+                                      metadata=metadata, timeout=CALL_DEADLINE_SECONDS)
         except grpc.RpcError as error:
             _rpc_failed(error)
     console.print(f"template {template_id} deleted")

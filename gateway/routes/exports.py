@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from gateway import problems
 from gateway.backends import Backend, BackendClient, request_context, service_client
 from gateway.security import CurrentPrincipal, require_roles
+from kernel import grpc_client
 from turnout.reporting.v1 import export_service_pb2 as pb
 from turnout.reporting.v1.export_service_pb2_grpc import ExportServiceStub
 
@@ -25,8 +26,6 @@ router = APIRouter(tags=["exports"])
 ExportBackend = Annotated[BackendClient[ExportServiceStub], Depends(service_client("reporting", ExportServiceStub))]
 _ROLES = [Depends(require_roles("admin", "analyst"))]
 _FORMATS = {"csv": pb.EXPORT_FORMAT_CSV, "xlsx": pb.EXPORT_FORMAT_XLSX, "html": pb.EXPORT_FORMAT_HTML}
-# A large export may take minutes; the stream's deadline bounds the whole of it.
-EXPORT_DEADLINE_SECONDS = 3600.0
 # The zone reporting_service shows dates in (reporting_service.exports.TIME_ZONE).
 EXPORT_TIME_ZONE = ZoneInfo("Europe/Moscow")
 # gRPC field paths -> REST query parameters.
@@ -157,7 +156,8 @@ async def export_registrations(
     request = pb.ExportRegistrationsRequest(format=_FORMATS[format], fields=params.fields, filter=params.filter,
                                             max_rows=preview or 0, template=params.template)
     with backend.failures_as_problems(_rest_field), backend.breaker.calling():
-        call = stub.ExportRegistrations(request, timeout=EXPORT_DEADLINE_SECONDS, metadata=context.metadata())
+        call = stub.ExportRegistrations(request, timeout=grpc_client.EXPORT_DEADLINE_SECONDS,
+                                        metadata=context.metadata())
         first = await call.read()
     if first is grpc.aio.EOF:
         raise problems.internal_error()
