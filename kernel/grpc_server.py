@@ -4,6 +4,7 @@ domain-error mapping, health checking, reflection and graceful shutdown."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import time
@@ -11,12 +12,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import grpc
+import redis.exceptions
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import Counter, Histogram
 
 from kernel import context
-from kernel.errors import DomainError
+from kernel.errors import DomainError, FailedPrecondition
 from kernel.grpc_errors import internal_status, status_trailer, to_rpc_status
 from kernel.settings import SettingsError
 
@@ -46,6 +48,19 @@ def _request_context(metadata: Iterable[tuple[str, str | bytes]] | None) -> cont
     )
 
 
+# Redis (read models, drafts) being down is an outage of a dependency, not a bug: clients get
+# a retryable refusal instead of INTERNAL.
+_STORE_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+def store_unavailable(store: str) -> DomainError:
+    """FAILED_PRECONDITION rather than UNAVAILABLE: the service itself answered, so a gateway
+    breaker must not open on it and suspend the calls that do not need the store (bookings
+    while the drafts' Redis is down). The gateway answers 503 with Retry-After for the reason."""
+    return FailedPrecondition(f"a store this request needs ({store}) cannot be reached right now; "
+                              "retry in a few seconds", reason="DEPENDENCY_UNAVAILABLE", metadata={"store": store})
+
+
 class _Call:
     """Bookkeeping of one RPC: context binding, the log line and the metrics."""
 
@@ -57,6 +72,9 @@ class _Call:
         self.token = context.bind(_request_context(servicer_context.invocation_metadata()))
 
     async def fail(self, exc: Exception) -> None:
+        if isinstance(exc, _STORE_DOWN):
+            log.warning("%s: redis unreachable: %s", self.method, exc)
+            exc = store_unavailable("redis")
         if isinstance(exc, DomainError):
             self.code, status = to_rpc_status(exc)
         else:
@@ -77,11 +95,53 @@ class _Call:
         context.reset(self.token)
 
 
-def _wrap_unary_response(behaviour, method):
+class Drain:
+    """Counts the calls in flight so that shutdown can wait for them, and refuses new ones
+    with UNAVAILABLE once it began: a call that grpc's own stop catches before any handler
+    ran is answered CANCELLED, which clients do not know to retry (tests/e2e/test_faults.py).
+    Health checks stay exempt so that they keep answering NOT_SERVING."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.closing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    @contextlib.asynccontextmanager
+    async def admitted(self, method: str, servicer_context: grpc.aio.ServicerContext):
+        if method.startswith(_EXEMPT):
+            yield
+            return
+        if self.closing:
+            await servicer_context.abort(grpc.StatusCode.UNAVAILABLE, "the server is shutting down; retry")
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            if not self.in_flight:
+                self._idle.set()
+
+    async def close(self, grace: float) -> bool:
+        """Refuses new calls and waits up to `grace` seconds for the others; True if they all ended."""
+        self.closing = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), grace)
+        except TimeoutError:
+            return False
+        return True
+
+
+_EXEMPT = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
+def _wrap_unary_response(behaviour, method, drain: Drain):
     async def wrapped(request_or_iterator, servicer_context):
         call = _Call(method, servicer_context)
         try:
-            return await behaviour(request_or_iterator, servicer_context)
+            async with drain.admitted(method, servicer_context):
+                return await behaviour(request_or_iterator, servicer_context)
         except grpc.aio.AbortError:
             call.code = servicer_context.code() or grpc.StatusCode.UNKNOWN
             raise
@@ -93,12 +153,13 @@ def _wrap_unary_response(behaviour, method):
     return wrapped
 
 
-def _wrap_stream_response(behaviour, method):
+def _wrap_stream_response(behaviour, method, drain: Drain):
     async def wrapped(request_or_iterator, servicer_context):
         call = _Call(method, servicer_context)
         try:
-            async for response in behaviour(request_or_iterator, servicer_context):
-                yield response
+            async with drain.admitted(method, servicer_context):
+                async for response in behaviour(request_or_iterator, servicer_context):
+                    yield response
         except grpc.aio.AbortError:
             call.code = servicer_context.code() or grpc.StatusCode.UNKNOWN
             raise
@@ -113,6 +174,9 @@ def _wrap_stream_response(behaviour, method):
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     """Binds the request context from metadata, logs and measures each RPC, and maps domain
     errors (and unexpected ones) to statuses with google.rpc details."""
+
+    def __init__(self, drain: Drain | None = None):
+        self.drain = drain or Drain()
 
     async def intercept_service(self, continuation, handler_call_details):
         handler = await continuation(handler_call_details)
@@ -129,7 +193,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             behaviour = getattr(handler, attribute)
             if behaviour is not None:
                 return make_handler(
-                    wrap(behaviour, method),
+                    wrap(behaviour, method, self.drain),
                     request_deserializer=handler.request_deserializer,
                     response_serializer=handler.response_serializer,
                 )
@@ -142,6 +206,7 @@ class GrpcServer:
     port: int
     health: health.aio.HealthServicer
     service_names: tuple[str, ...]
+    drain: Drain
 
     async def start(self) -> None:
         await self.server.start()
@@ -149,9 +214,15 @@ class GrpcServer:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
     async def stop(self, grace: float) -> None:
-        """Health goes NOT_SERVING first so balancers drain us, then in-flight calls finish."""
+        """Health goes NOT_SERVING first so balancers drain us, new calls are refused with
+        UNAVAILABLE, and the calls in flight get up to `grace` seconds to finish."""
+        began = time.monotonic()
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(grace)
+        drained = await self.drain.close(grace)
+        if not drained:
+            log.warning("grace period over with calls in flight; cancelling them",
+                        extra={"fields": {"in_flight": self.drain.in_flight}})
+        await self.server.stop(max(0.0, grace - (time.monotonic() - began)))
 
 
 def create_server(
@@ -162,8 +233,9 @@ def create_server(
     *,
     port_setting: str = "port",
 ) -> GrpcServer:
+    drain = Drain()
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor()],
+        interceptors=[ServiceInterceptor(drain)],
         options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
     )
     for register in registrations:
@@ -178,7 +250,7 @@ def create_server(
         bound = 0
     if bound == 0:
         raise SettingsError(f"TURNOUT_{port_setting.upper()}: port {port} on {host} is already in use")
-    return GrpcServer(server, bound, health_servicer, names)
+    return GrpcServer(server, bound, health_servicer, names, drain)
 
 
 async def run_until_signalled(

@@ -20,6 +20,11 @@ def _servers(settings: Settings) -> list[str]:
     return [s.strip() for s in settings.kafka_bootstrap.split(",") if s.strip()]
 
 
+# kafka-python backs off up to 30 s between reconnects by default: a broker back from a
+# restart went unnoticed that long (tests/e2e/test_faults.py). A few seconds is plenty.
+RECONNECT_BACKOFF_MAX_MS = 2000
+
+
 def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
     """acks=all and idempotence: a retried send is not duplicated and keeps partition order."""
     config: dict[str, object] = {
@@ -32,6 +37,7 @@ def make_producer(settings: Settings, **overrides: object) -> KafkaProducer:
         "request_timeout_ms": 10_000,
         "delivery_timeout_ms": 30_000,
         "client_id": "turnout-relay",
+        "reconnect_backoff_max_ms": RECONNECT_BACKOFF_MAX_MS,
     }
     config.update(overrides)
     return KafkaProducer(**config)
@@ -51,6 +57,7 @@ def make_consumer(settings: Settings, group_id: str, topics: Iterable[str], **ov
         # the projection lag (p99 177 ms at 1,000 events/s, 81 ms at 20 ms; benchmarks/reporting.py).
         "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
         "client_id": f"turnout-{group_id}",
+        "reconnect_backoff_max_ms": RECONNECT_BACKOFF_MAX_MS,
     }
     config.update(overrides)
     consumer = KafkaConsumer(**config)
@@ -69,6 +76,7 @@ def make_reader(settings: Settings, topics: Iterable[str], **overrides: object) 
         "max_poll_records": 2000,
         "fetch_max_wait_ms": settings.kafka_fetch_max_wait_ms,
         "client_id": "turnout-replay",
+        "reconnect_backoff_max_ms": RECONNECT_BACKOFF_MAX_MS,
     }
     config.update(overrides)
     consumer = KafkaConsumer(**config)

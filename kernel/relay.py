@@ -6,6 +6,10 @@ aggregate, and marks them sent only after the broker acknowledged them.
 * It wakes on the NOTIFY that the unit of work sends at commit, or after a short poll.
 * A crash between publish and mark-sent republishes those rows on restart: delivery is
   at-least-once and consumers deduplicate by aggregate version.
+* A broker that fails may come back without what it acknowledged last (the embedded
+  in-memory broker restarted empty; a Kafka leader lost before it replicated). So when a
+  publish fails, the rows acknowledged within `resend_window` before the failure are sent
+  again with the rest: a subscriber that had not read them yet still gets them.
 * Known gap: if the producer gives up on one record (its retries exhausted) but delivers a
   later record of the same key, the later one is in Kafka first. Only the acknowledged
   prefix is marked sent and the failed one is sent again, but a consumer that skips "not
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -32,6 +38,8 @@ log = logging.getLogger("turnout.relay")
 PUBLISHED = Counter("turnout_outbox_published_total", "Outbox rows acknowledged by Kafka", ["schema"])
 PENDING = Gauge("turnout_outbox_pending", "Outbox rows not yet acknowledged", ["schema"])
 FAILURES = Counter("turnout_outbox_publish_failures_total", "Failed publish attempts", ["schema"])
+RESENT = Counter("turnout_outbox_resent_total",
+                 "Acknowledged rows sent again after a publish failure (the broker may have lost them)", ["schema"])
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,7 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_seconds: float = 0.5,
+        resend_window: float = 60.0,
     ):
         self._dsn = dsn
         self._schema = schema
@@ -90,6 +99,11 @@ class OutboxRelay:
         )
         self._mark = f'UPDATE "{schema}".outbox SET sent_at = now() WHERE id = ANY($1::bigint[])'
         self._pending = f'SELECT count(*) FROM "{schema}".outbox WHERE sent_at IS NULL'
+        self._resend_window = resend_window
+        # By id from the oldest row acknowledged within the window (the primary key, not a
+        # scan of the whole, never pruned outbox).
+        self._resend = f'UPDATE "{schema}".outbox SET sent_at = NULL WHERE id >= $1 AND sent_at IS NOT NULL'
+        self._acknowledged: deque[tuple[float, int]] = deque()  # (when, first id) per batch
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relays until `stop` is set, reconnecting after database failures."""
@@ -98,7 +112,8 @@ class OutboxRelay:
             try:
                 await self._lead(stop)
                 backoff = 0.2
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError) as exc:
+                # KafkaError: no producer could be made while the broker is away.
                 log.warning("relay connection lost, retrying in %.1fs: %s", backoff, exc)
                 await _sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
@@ -118,7 +133,15 @@ class OutboxRelay:
             while not stop.is_set():
                 relayed = await self._relay_batch(connection, publisher)
                 if relayed < 0:
-                    await _sleep_or_stop(stop, 1.0)
+                    await self._reopen_recent(connection)
+                    # A failed producer may stay failed: kafka-python keeps an idempotent
+                    # producer's fatal error for good (a restarted broker no longer knows its
+                    # producer id). The unacknowledged rows go out again from a new one.
+                    await asyncio.to_thread(publisher.close)
+                    publisher = None
+                    if await _sleep_or_stop(stop, 1.0):
+                        return
+                    publisher = await asyncio.to_thread(self._publisher_factory)
                 elif relayed < self._batch_size:
                     PENDING.labels(self._schema).set(await connection.fetchval(self._pending))
                     await self._wait_for_work(stop)
@@ -136,11 +159,27 @@ class OutboxRelay:
         acknowledged = await asyncio.to_thread(publisher.publish, rows)
         if acknowledged:
             await connection.execute(self._mark, [row.id for row in rows[:acknowledged]])
+            self._acknowledged.append((time.monotonic(), rows[0].id))
             PUBLISHED.labels(self._schema).inc(acknowledged)
         if acknowledged < len(rows):
             FAILURES.labels(self._schema).inc()
             return -1
         return acknowledged
+
+    async def _reopen_recent(self, connection: asyncpg.Connection) -> None:
+        """Marks the rows acknowledged within the resend window unsent again."""
+        horizon = time.monotonic() - self._resend_window
+        while self._acknowledged and self._acknowledged[0][0] < horizon:
+            self._acknowledged.popleft()
+        if not self._acknowledged:
+            return
+        status = await connection.execute(self._resend, self._acknowledged[0][1])
+        self._acknowledged.clear()
+        reopened = int(status.rsplit(" ", 1)[-1])
+        if reopened:
+            RESENT.labels(self._schema).inc(reopened)
+            log.warning("publish failed: sending the %d rows acknowledged in the last %.0f s again",
+                        reopened, self._resend_window)
 
     async def _wait_for_work(self, stop: asyncio.Event) -> None:
         self._wake.clear()

@@ -46,6 +46,7 @@ async def run_relay(component: str, settings: Settings, schema: str) -> None:
         lambda: KafkaPublisher(make_producer(settings, max_block_ms=10_000)),
         batch_size=settings.relay_batch_size,
         poll_seconds=settings.relay_poll_seconds,
+        resend_window=settings.relay_resend_window_seconds,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -14,8 +14,20 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from kernel.devstack.engines import RunningEngine, start_kafka, start_postgres, start_redis
-from kernel.devstack.processes import free_port, port_is_free, spawn, stop_process, wait_until
+from kernel.devstack.engines import (
+    RunningEngine,
+    create_topics,
+    start_kafka,
+    start_postgres,
+    start_redis,
+)
+from kernel.devstack.processes import (
+    free_port,
+    port_is_free,
+    spawn,
+    stop_process,
+    wait_until,
+)
 from kernel.settings import SettingsError
 
 log = logging.getLogger("turnout.dev")
@@ -71,6 +83,28 @@ class DevStack:
                 self.engine_urls[name] = engine.url
             timings[name] = time.perf_counter() - began
         return timings
+
+    def stop_engine(self, name: str) -> None:
+        """Stops one embedded engine and keeps its record, so `restart_engine` reuses its port."""
+        self.engines[name].stop()
+
+    def restart_engine(self, name: str) -> RunningEngine:
+        """Starts a stopped embedded engine again on the same port: the URLs every child was
+        given stay right. Tansu comes back with no topics (memory storage), so they are
+        created again before anyone can auto-create them with another partition count."""
+        old = self.engines[name]
+        if old.is_running():
+            old.stop()
+        starters = {"postgres": lambda port: start_postgres(self.data_dir, port=port, durable=self.durable),
+                    "redis": lambda port: start_redis(self.data_dir, port=port),
+                    "kafka": lambda port: start_kafka(self.data_dir, port=port)}
+        engine = starters[name](old.port)
+        self.engines[name] = engine
+        if name == "kafka":
+            from kernel import topics
+
+            create_topics(engine.url, list(topics.ALL), topics.PARTITIONS)
+        return engine
 
     # -- processes -----------------------------------------------------------------------
     def settings_env(self) -> dict[str, str]:

@@ -102,7 +102,7 @@ def test_ctrl_c_stops_every_child(tmp_path):
     process.send_signal(signal.SIGINT)
     assert process.wait(60) == 0
     _, alive = psutil.wait_procs(children, timeout=10)
-    assert alive == [], f"left running after Ctrl-C: {alive}"
+    assert alive == [], f"left running after Ctrl-C: {[p.cmdline() for p in alive]}"
 
 
 def test_a_killed_dev_process_leaves_nothing_running(tmp_path):
@@ -111,4 +111,4 @@ def test_a_killed_dev_process_leaves_nothing_running(tmp_path):
     process.kill()
     process.wait(10)
     _, alive = psutil.wait_procs(children, timeout=20)
-    assert alive == [], f"left running after SIGKILL of turnout dev: {alive}"
+    assert alive == [], f"left running after SIGKILL of turnout dev: {[p.cmdline() for p in alive]}"

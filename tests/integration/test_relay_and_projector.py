@@ -65,8 +65,10 @@ async def _run_until_drained(relay: OutboxRelay, event_deps, timeout: float = 30
         await task
 
 
-def _consume_envelopes(settings, wanted: set[str], timeout: float = 30) -> list[envelope_pb2.Envelope]:
-    """Every catalog envelope of the wanted aggregates, read from the beginning by a new group."""
+def _consume_envelopes(settings, wanted: set[str], timeout: float = 30,
+                       enough=None) -> list[envelope_pb2.Envelope]:
+    """Every catalog envelope of the wanted aggregates, read from the beginning by a new group
+    until each was seen (or until `enough(found)`)."""
     consumer = make_consumer(settings, f"test-{uuid.uuid4()}", [topics.CATALOG])
     found: list[envelope_pb2.Envelope] = []
     try:
@@ -77,7 +79,7 @@ def _consume_envelopes(settings, wanted: set[str], timeout: float = 30) -> list[
                     if envelope.aggregate_id in wanted:
                         assert record.key.decode() == envelope.aggregate_id
                         found.append(envelope)
-            return {e.aggregate_id for e in found} >= wanted
+            return enough(found) if enough else {e.aggregate_id for e in found} >= wanted
         wait_until(caught_up, timeout=timeout, interval=0, what="envelopes in kafka")
     finally:
         consumer.close()
@@ -109,6 +111,56 @@ async def test_relay_crash_between_publish_and_mark_republishes_never_loses(sett
         per_id.setdefault(envelope.aggregate_id, set()).add(envelope.event_id)
     assert all(len(ids) == 1 for ids in per_id.values()), "a republished row keeps its event id"
     assert len(envelopes) > len(venue_ids), "the crash must have caused duplicates for this test to mean anything"
+
+
+class _BrokerLosesItsTail:
+    """Real publishers, except that the broker fails one publish when told to: as a broker
+    that restarted empty would, having lost what it acknowledged last."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.fail_next = False
+
+    def __call__(self) -> KafkaPublisher:
+        broker = self
+
+        class Publisher(KafkaPublisher):
+            def publish(self, rows):
+                if broker.fail_next:
+                    broker.fail_next = False
+                    return 0
+                return super().publish(rows)
+
+        return Publisher(make_producer(self.settings))
+
+
+@pytest.mark.parametrize("window, resent", [(60.0, True), (0.0, False)])
+async def test_a_failed_publish_sends_the_recently_acknowledged_rows_again(settings, event_stub, event_deps, unique,
+                                                                          window, resent):
+    broker = _BrokerLosesItsTail(settings)
+    relay = OutboxRelay(settings.asyncpg_dsn, EVENT_SCHEMA, broker, batch_size=50, poll_seconds=0.1,
+                        resend_window=window)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        before = await _create_venues(event_stub, f"tail {unique}", 10)
+        async with asyncio.timeout(30):
+            while await _unsent(event_deps):
+                await asyncio.sleep(0.05)
+        broker.fail_next = True
+        after = await _create_venues(event_stub, f"tail {unique} later", 5)
+        async with asyncio.timeout(30):
+            while broker.fail_next or await _unsent(event_deps):
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
+    expected = len(before) * (2 if resent else 1) + len(after)
+    envelopes = await asyncio.to_thread(_consume_envelopes, settings, set(before) | set(after),
+                                        enough=lambda found: len(found) >= expected)
+    copies = {venue: sum(e.aggregate_id == venue for e in envelopes) for venue in before}
+    assert set(copies.values()) == ({2} if resent else {1}), copies
+    assert {e.aggregate_id for e in envelopes} >= set(after)
 
 
 def _snapshot(client: redis.Redis, keyspace: Keyspace) -> dict[str, object]:

@@ -20,11 +20,14 @@ from prometheus_client import REGISTRY
 
 from gateway.app import create_app
 from kernel.auth import issue_token
+from kernel.grpc_client import RETRY_POLICY
 from kernel.settings import Settings
 from turnout.event.v1 import event_service_pb2_grpc, venue_pb2
 
 SECRET = "breaker-test-secret-long-enough-for-hs256"
 FAIL_MAX = 3
+# The channel retries an UNAVAILABLE answer this often before the breaker sees one failure.
+ATTEMPTS = RETRY_POLICY["maxAttempts"]
 RESET_SECONDS = 0.5
 ADMIN = {"Authorization": "Bearer " + issue_token(SECRET, sub="alice", roles=["admin"])}
 
@@ -122,7 +125,7 @@ async def test_unavailable_answers_open_the_breaker(events: tuple[Events, str]) 
         tripping = [await get_venue(client) for _ in range(FAIL_MAX)]
         for response in tripping:
             assert_backend_unavailable(response)
-        assert servicer.calls == FAIL_MAX
+        assert servicer.calls == FAIL_MAX * ATTEMPTS
         assert event_breaker_state() == 2
 
         suspended = await get_venue(client)
@@ -130,7 +133,7 @@ async def test_unavailable_answers_open_the_breaker(events: tuple[Events, str]) 
         assert_backend_unavailable(suspended)
         assert suspended.headers["retry-after"] == "1"  # ceil of the 0.5 s left at most
         assert "suspended" in suspended.json()["detail"]
-        assert servicer.calls == FAIL_MAX  # the open breaker did not call the server
+        assert servicer.calls == FAIL_MAX * ATTEMPTS  # the open breaker did not call the server
 
 
 async def test_business_errors_never_open_the_breaker(events: tuple[Events, str]) -> None:
@@ -190,7 +193,7 @@ async def test_success_after_reset_timeout_closes_the_breaker(events: tuple[Even
         assert response.status_code == 200, response.text
         assert response.json()["name"] == "Цветной"
         assert event_breaker_state() == 0
-        assert servicer.calls == FAIL_MAX + 1
+        assert servicer.calls == FAIL_MAX * ATTEMPTS + 1
 
 
 async def test_failed_trial_call_opens_the_breaker_again(events: tuple[Events, str]) -> None:
@@ -205,7 +208,7 @@ async def test_failed_trial_call_opens_the_breaker_again(events: tuple[Events, s
 
         assert_backend_unavailable(trial)
         assert event_breaker_state() == 2
-        assert servicer.calls == FAIL_MAX + 1
+        assert servicer.calls == (FAIL_MAX + 1) * ATTEMPTS
 
 
 async def test_breakers_are_per_backend(events: tuple[Events, str]) -> None:
