@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import jwt
 
+from kernel.roles import ROLES
+
 ALGORITHM = "HS256"
-ROLES = frozenset({"admin", "volunteer", "analyst", "participant", "service"})
 DEFAULT_TTL_SECONDS = 8 * 3600
 
 

@@ -35,12 +35,42 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kernel.errors import InvalidArgument
+from kernel.errors import InvalidArgument, PermissionDenied
 from kernel.pagination import decode_token, encode_token
+from kernel.roles import READERS
 from reporting_service.keyspace import Keyspace
 from reporting_service.projections import export_rows
 from reporting_service.projections.participant_view import index_member
 from reporting_service.stats import ParticipantMetrics, StatsReader
+
+# READERS read any participant's page and metrics; a participant reads only their own. A
+# call with no roles is the system's own (every outside call comes through the gateway,
+# which always forwards the token's roles).
+
+
+def may_read(participant_id: str, *, roles: frozenset[str], caller_participant_id: str) -> bool:
+    return not roles or not roles.isdisjoint(READERS) or (
+        bool(caller_participant_id) and caller_participant_id == participant_id)
+
+
+def check_may_read(participant_id: str, *, roles: frozenset[str], caller_participant_id: str) -> None:
+    """Enforced here as well as in the gateway, so that a call reaching reporting-service by
+    another route is held to the same rule."""
+    if not may_read(participant_id, roles=roles, caller_participant_id=caller_participant_id):
+        raise PermissionDenied("a participant may read only their own registrations and metrics",
+                               metadata={"field": "name"})
+
+
+def narrowed_to(participant_id: str, *, roles: frozenset[str], actor: str, caller_participant_id: str) -> str | None:
+    """The `registered_by` a caller's view of this participant's registrations is narrowed to:
+    a volunteer sees the ones they registered (as participant-service answers them), except
+    on their own page; None for no narrowing. The metrics stay whole: they are counts, which
+    volunteers read as stats."""
+    own = bool(caller_participant_id) and caller_participant_id == participant_id
+    if "volunteer" in roles and roles.isdisjoint({"admin", "analyst", "service"}) and not own:
+        return actor
+    return None
+
 
 WHEN = ("upcoming", "past", "all")
 DEFAULT_PAGE_SIZE = 50
@@ -179,7 +209,7 @@ class ParticipantViewReader:
         self._keys = keyspace
 
     async def page(self, participant_id: str, *, when: str = "all", page_size: int = 0, page_token: str = "",
-                   now_epoch: float | None = None) -> ParticipantViewPage:
+                   now_epoch: float | None = None, registered_by: str | None = None) -> ParticipantViewPage:
         """One page of the tab `when` (upcoming, past or all) and the participant's metrics."""
         check_when(when)
         limit = checked_page_size(page_size)
@@ -189,13 +219,13 @@ class ParticipantViewReader:
         keys = self._keys.pinned()
         metrics = await StatsReader(self._client, keys).participant(participant_id, now) or ParticipantMetrics(
             participant_id, 0, 0, 0, 0, 0)
-        found = await self._scan(keys, participant_id, when, after, limit + 1, now)
+        found = await self._scan(keys, participant_id, when, after, limit + 1, now, registered_by)
         page = found[:limit]
         token = token_of(participant_id, when, page[-1].member) if len(found) > limit else ""
         return ParticipantViewPage(participant_id, metrics, page, token)
 
     async def _scan(self, keys: Keyspace, participant_id: str, when: str, after: str | None, wanted: int,
-                    now: float) -> list[ViewEntry]:
+                    now: float, registered_by: str | None = None) -> list[ViewEntry]:
         key = keys.participant_view_index(participant_id)
         ascending = when == "upcoming"
         chunk = max(_CHUNK, wanted)
@@ -210,7 +240,7 @@ class ParticipantViewReader:
             if not members:
                 break
             for entry in await self._entries(keys, participant_id, members, now):
-                if entry is not None and in_tab(entry, when):
+                if entry is not None and in_tab(entry, when) and registered_by in (None, entry.registered_by):
                     found.append(entry)
                     if len(found) == wanted:
                         break

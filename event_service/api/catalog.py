@@ -15,7 +15,7 @@ from event_service.api.convert import (
     service_to_proto,
     session_to_proto,
 )
-from event_service.application import catalog, catalog_edits
+from event_service.application import access, catalog, catalog_edits
 from event_service.domain.events import EventSpec, PoolSpec, RecurrenceSpec, SessionSpec
 from kernel.errors import InvalidArgument
 from kernel.idempotency import fingerprint
@@ -82,6 +82,7 @@ class CatalogMethods:
                                                       next_page_token=page.next_page_token)
 
     async def CreateEvent(self, request: event_service_pb2.CreateEventRequest, context) -> event_pb2.Event:
+        access.check_catalog_write("CreateEvent")
         new_venue = None
         if request.HasField("new_venue"):
             new_venue = catalog.NewVenue(display_name=request.new_venue.display_name,
@@ -128,6 +129,7 @@ class CatalogMethods:
     # --- edits ---------------------------------------------------------------------------
 
     async def UpdateEvent(self, request: event_service_pb2.UpdateEventRequest, context) -> event_pb2.Event:
+        access.check_catalog_write("UpdateEvent")
         e = request.event
         recurrence = None
         if e.HasField("recurrence"):
@@ -141,22 +143,26 @@ class CatalogMethods:
         return event_to_proto(await catalog_edits.update_event(command, self._uow, self._clock()))
 
     async def DeleteEvent(self, request: event_service_pb2.DeleteEventRequest, context) -> empty_pb2.Empty:
+        access.check_catalog_write("DeleteEvent")
         command = catalog_edits.DeleteEvent(name=request.name, force=request.force, request_id=request.request_id,
                                             fingerprint=fingerprint(request))
         await catalog_edits.delete_event(command, self._uow, self._clock())
         return empty_pb2.Empty()
 
     async def ArchiveEvent(self, request: event_service_pb2.ArchiveEventRequest, context) -> event_pb2.Event:
+        access.check_catalog_write("ArchiveEvent")
         command = catalog_edits.ArchiveEvent(name=request.name, confirm=request.confirm,
                                              request_id=request.request_id, fingerprint=fingerprint(request))
         return event_to_proto(await catalog_edits.archive_event(command, self._uow, self._clock()))
 
     async def ActivateEvent(self, request: event_service_pb2.ActivateEventRequest, context) -> event_pb2.Event:
+        access.check_catalog_write("ActivateEvent")
         command = catalog_edits.ActivateEvent(name=request.name, first_date=request.first_date,
                                               request_id=request.request_id, fingerprint=fingerprint(request))
         return event_to_proto(await catalog_edits.activate_event(command, self._uow, self._clock()))
 
     async def UpdateSession(self, request: event_service_pb2.UpdateSessionRequest, context) -> session_pb2.Session:
+        access.check_catalog_write("UpdateSession")
         paths = tuple(request.update_mask.paths)
         start = None
         if "start_time" in paths and request.session.HasField("start_time"):
@@ -170,6 +176,7 @@ class CatalogMethods:
         return session_to_proto(await catalog_edits.update_session(command, self._uow, self._clock()))
 
     async def DeleteSession(self, request: event_service_pb2.DeleteSessionRequest, context) -> empty_pb2.Empty:
+        access.check_catalog_write("DeleteSession")
         command = catalog_edits.DeleteSession(name=request.name, request_id=request.request_id,
                                               fingerprint=fingerprint(request))
         await catalog_edits.delete_session(command, self._uow)

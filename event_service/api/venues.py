@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from event_service.api.convert import venue_to_proto
-from event_service.application import venues
+from event_service.application import access, venues
 from kernel.errors import fields_under
 from kernel.idempotency import fingerprint
 from kernel.resources import resource_id
@@ -15,6 +15,7 @@ class VenueMethods:
     _uow: UnitOfWorkFactory
 
     async def CreateVenue(self, request: event_service_pb2.CreateVenueRequest, context) -> venue_pb2.Venue:
+        access.check_catalog_write("CreateVenue")
         command = venues.CreateVenue(
             display_name=request.venue.display_name,
             address=request.venue.address,

@@ -35,9 +35,9 @@ from event_service.domain.events import (
     EventArchived,
     EventDeleted,
     EventKind,
+    EventSpec,
     EventStatus,
     EventUpdated,
-    EventSpec,
     RecurrenceSpec,
     Session,
     SessionDeleted,
@@ -53,13 +53,19 @@ from event_service.domain.events import (
 )
 from event_service.domain.ledger import ReleaseReason
 from kernel import context
-from kernel.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Validator
+from kernel.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Validator,
+)
 from kernel.idempotency import execute_once
+from kernel.roles import ADMIN
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 log = logging.getLogger("turnout.event_service.catalog_edits")
 
-ADMIN = "admin"
 SESSION_PATHS = frozenset({"start_time", "capacity"})
 EVENT_PATHS = frozenset({"title", "venue", "capacity", "recurrence", "max_sessions_per_participant"})
 # A forced delete releases seats, then deletes under the session locks; bookings that slipped

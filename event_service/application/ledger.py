@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from event_service.adapters import ledger_repository
 from event_service.adapters.tables import idempotency_keys
+from event_service.application import access
 from event_service.domain.ledger import (
     HoldNotActive,
     ReleaseReason,
@@ -44,9 +45,9 @@ from event_service.domain.ledger import (
 from kernel import context
 from kernel.errors import FailedPrecondition, NotFound, PermissionDenied
 from kernel.idempotency import KeyClaimed, RefusedBeforeWriting, execute_once
+from kernel.roles import ADMIN
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
-ADMIN = "admin"
 _ATTEMPTS = 3  # of a take that met Postgres' lock-upgrade race (see `ledger_repository.is_lock_upgrade_race`)
 
 
@@ -89,6 +90,7 @@ def _missing_seat(seat_id: str) -> NotFound:
 async def take_seat(command: TakeSeat, uow_factory: UnitOfWorkFactory, now: datetime) -> Seat:
     request = take_request(session=command.session, participant=command.participant, ttl=command.ttl,
                            hold=command.hold)
+    access.check_take_seat_for(request.participant_id)
     caller = context.current()
     if command.override_capacity and ADMIN not in caller.roles:
         raise PermissionDenied("only an admin may book above capacity", metadata={"field": "override_capacity"})
@@ -161,6 +163,7 @@ async def confirm_seat(command: ConfirmSeat, uow_factory: UnitOfWorkFactory, now
         seat = await ledger_repository.lock(uow.connection, seat_id)
         if seat is None:
             raise _missing_seat(seat_id)
+        access.check_seat_visible(seat_id, seat.participant_id)
         if seat.state is SeatState.CONFIRMED:
             answered.append(seat)
             return {"seat_id": seat.id}
@@ -194,6 +197,7 @@ async def release_seat(command: ReleaseSeat, uow_factory: UnitOfWorkFactory, now
         seat = await ledger_repository.lock(uow.connection, seat_id)
         if seat is None:
             raise _missing_seat(seat_id)
+        access.check_seat_visible(seat_id, seat.participant_id)
         if not seat.state.live:
             answered.append(seat)
             return {"seat_id": seat.id}
@@ -219,7 +223,9 @@ async def get_seat(seat_id: str, uow_factory: UnitOfWorkFactory) -> Seat:
 
 
 async def get_seat_named(name: str, uow_factory: UnitOfWorkFactory) -> Seat:
-    return await get_seat(seat_id_from(name), uow_factory)
+    seat = await get_seat(seat_id_from(name), uow_factory)
+    access.check_seat_visible(seat.id, seat.participant_id)
+    return seat
 
 
 # --- expiry ------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.backends import EventBackend, ParticipantBackend
 from gateway.routes import (
@@ -22,7 +22,8 @@ from gateway.routes import (
     to_datetime,
 )
 from gateway.routes.participant_filter import ParticipantQuery, participant_names
-from gateway.security import require_roles
+from gateway import problems
+from gateway.security import CurrentPrincipal, require_roles
 from turnout.event.v1 import event_pb2, event_service_pb2, venue_pb2
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -40,6 +41,8 @@ def event_field(path: str) -> str:
 
 
 class RecurrenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     frequency: Literal["daily", "weekly", "monthly"]
     interval: int = Field(default=1, ge=-(2**31), le=2**31 - 1)
     until_date: date | None = None
@@ -47,6 +50,8 @@ class RecurrenceIn(BaseModel):
 
 
 class SessionTemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     key: str = Field(default="", max_length=100)
     service_id: str = Field(max_length=200)
     start_time: str = Field(max_length=10, description="Local time HH:MM")
@@ -56,17 +61,23 @@ class SessionTemplateIn(BaseModel):
 
 
 class PoolIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(max_length=200)
     limit: int = Field(ge=-(2**31), le=2**31 - 1)
     session_keys: list[str] = Field(max_length=1000)
 
 
 class NewVenueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(max_length=200)
     address: str | None = Field(default=None, max_length=500)
 
 
 class EventIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     title: str = Field(max_length=20_000)
     venue_id: str | None = Field(default=None, max_length=200)
     new_venue: NewVenueIn | None = None
@@ -213,10 +224,20 @@ async def create_event(
     return created
 
 
+def check_participant_filter(principal: CurrentPrincipal, participant: str | None) -> None:
+    """Filtering by a participant tells whom they booked with: staff and analysts may filter
+    by anyone, a participant only by themself (by their id)."""
+    if participant and not principal.has_any("admin", "volunteer", "service", "analyst") \
+            and participant != principal.participant_id:
+        raise problems.Problem(403, "forbidden", "a participant may filter only by their own participant id",
+                               errors=[problems.FieldError("participant", "must be your own participant id")])
+
+
 @router.get("", response_model=EventList)
 async def list_events(
     event: EventBackend,
     participants_backend: ParticipantBackend,
+    principal: CurrentPrincipal,
     page_size: PageSize = 0,
     page_token: PageToken = "",
     status: Literal["active", "archived"] = "active",
@@ -228,6 +249,7 @@ async def list_events(
     q: str | None = Query(default=None, max_length=200, description="Text in the title or the venue name"),
     participant: ParticipantQuery = None,
 ) -> EventList:
+    check_participant_filter(principal, participant)
     names = await participant_names(participants_backend, participant)
     if names == []:
         return EventList(events=[], next_page_token=None, active_count=0, archived_count=0)
@@ -259,6 +281,8 @@ async def get_event(event_id: str, event: EventBackend) -> EventOut:
 
 class EventPatch(BaseModel):
     """Only the fields present are changed (JSON merge patch style)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, max_length=20_000)
     venue_id: str | None = Field(default=None, max_length=200)
@@ -303,10 +327,14 @@ async def delete_event(event_id: str, event: EventBackend,
 
 
 class ArchiveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     confirm: bool = False
 
 
 class ActivateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     first_date: date | None = None
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway import problems
 from gateway.backends import ParticipantBackend
 from gateway.routes import (
     IdempotencyKey,
@@ -20,7 +21,8 @@ from gateway.routes import (
     resource_name,
     to_datetime,
 )
-from gateway.security import require_roles
+from gateway.security import CurrentPrincipal, require_roles
+from kernel.roles import STAFF
 from turnout.participant.v1 import participant_pb2, participant_service_pb2
 
 router = APIRouter(prefix="/v1/participants", tags=["participants"])
@@ -42,6 +44,8 @@ PARTICIPANT_FIELDS = {
 
 
 class ParticipantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     # Name rules (length after trimming, alphabet) belong to the service; these only bound size.
     first_name: str = Field(max_length=200)
     last_name: str = Field(max_length=200)
@@ -71,6 +75,15 @@ class ParticipantPatch(BaseModel):
 
 
 _PATCH_PATHS = ("first_name", "last_name", "kind", "phone", "comment", "messenger_id", "messenger_username")
+# What a participant may change on their own record (participant_service's
+# access.SELF_EDITABLE, checked there too): not their kind, nor the staff's comment about them.
+SELF_EDITABLE = ("first_name", "last_name", "phone", "messenger_id", "messenger_username")
+
+
+def field_not_settable(field: str, detail: str) -> problems.Problem:
+    """A field the body may carry, but not from this caller: refused, never silently dropped."""
+    return problems.Problem(403, "field_not_settable", detail,
+                            errors=[problems.FieldError(field, "may not be set by this caller")])
 
 
 class ParticipantOut(BaseModel):
@@ -180,10 +193,17 @@ async def get_participant(participant_id: str, participant: ParticipantBackend) 
 
 
 @router.patch("/{participant_id}", response_model=ParticipantOut,
-              dependencies=[Depends(require_roles("admin", "volunteer"))])
+              dependencies=[Depends(require_roles("admin", "volunteer", "participant"))])
 async def update_participant(participant_id: str, body: ParticipantPatch, participant: ParticipantBackend,
-                             idempotency_key: IdempotencyKey = None) -> ParticipantOut:
+                             principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None) -> ParticipantOut:
+    """Staff edit anyone; a participant edits their own names, phone and messenger (403
+    `field_not_settable` naming `kind` or `comment`; someone else's record is 404)."""
     present = [f for f in _PATCH_PATHS if f in body.model_fields_set]
+    if not principal.has_any(*STAFF):
+        refused = [f for f in present if f not in SELF_EDITABLE]
+        if refused and principal.participant_id == participant_id:
+            raise field_not_settable(refused[0], f"a participant may not change {', '.join(refused)}; "
+                                                 f"they may change {', '.join(SELF_EDITABLE)}")
     proto = participant_pb2.Participant(
         name=resource_name("participants", participant_id),
         first_name=body.first_name or "", last_name=body.last_name or "",

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Response
 from google.protobuf.duration_pb2 import Duration
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.backends import EventBackend
 from gateway.routes import (
@@ -21,7 +21,8 @@ from gateway.routes import (
     to_datetime,
 )
 from gateway.rate_limits import limit_bookings
-from gateway.security import require_roles
+from gateway.routes.participants import field_not_settable
+from gateway.security import CurrentPrincipal, require_roles
 from turnout.event.v1 import event_service_pb2, ledger_events_pb2, seat_pb2
 
 router = APIRouter(tags=["seat ledger"], dependencies=[Depends(require_roles("admin", "volunteer", "service"))])
@@ -31,6 +32,8 @@ _SEAT_FIELDS = {"participant": "participant_id", "ttl": "ttl_seconds", "session"
 
 
 class SeatIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     participant_id: str = Field(max_length=200)
     hold: bool = Field(default=False, description="true: a hold that expires unless confirmed (202)")
     ttl_seconds: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1, description="Hold lifetime; default 600")
@@ -72,8 +75,11 @@ def seat_out(seat: seat_pb2.Seat) -> SeatOut:
                429: {"description": "rate_limited (bookings have their own, tighter limit)"}},
 )
 async def take_seat(
-    session_id: str, body: SeatIn, response: Response, event: EventBackend, idempotency_key: IdempotencyKey = None
+    session_id: str, body: SeatIn, response: Response, event: EventBackend, principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
 ) -> SeatOut:
+    if body.override_capacity and not principal.has_any("admin"):
+        raise field_not_settable("override_capacity", "only an admin may book above capacity")
     session = resource_name("sessions", session_id)
     participant = resource_name("participants", body.participant_id)
     request_id = idempotency_request_id(idempotency_key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.backends import EventBackend, ParticipantBackend
 from gateway.routes import (
@@ -17,7 +17,8 @@ from gateway.routes import (
     resource_name,
     to_datetime,
 )
-from gateway.security import require_roles
+from gateway.security import CurrentPrincipal, require_roles
+from gateway.routes.events import check_participant_filter
 from gateway.routes.participant_filter import ParticipantQuery, participant_names
 from turnout.event.v1 import event_service_pb2, session_pb2
 
@@ -79,6 +80,7 @@ def session_out(session: session_pb2.Session) -> SessionOut:
 async def list_sessions(
     event: EventBackend,
     participants_backend: ParticipantBackend,
+    principal: CurrentPrincipal,
     page_size: PageSize = 0,
     page_token: PageToken = "",
     event_id: str | None = Query(default=None, max_length=200),
@@ -89,6 +91,7 @@ async def list_sessions(
     service_id: str | None = Query(default=None, max_length=200),
     participant: ParticipantQuery = None,
 ) -> SessionList:
+    check_participant_filter(principal, participant)
     names = await participant_names(participants_backend, participant)
     if names == []:
         return SessionList(sessions=[], next_page_token=None)
@@ -114,6 +117,8 @@ async def get_session(session_id: str, event: EventBackend) -> SessionOut:
 
 class SessionPatch(BaseModel):
     """Only the fields present are changed; the end moves with the start."""
+
+    model_config = ConfigDict(extra="forbid")
 
     starts_at: datetime | None = None
     capacity: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)

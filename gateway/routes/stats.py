@@ -12,10 +12,10 @@ from gateway import problems
 from gateway.backends import ReportingBackend
 from gateway.routes import PageSize, PageToken, resource_id, resource_name, to_datetime
 from gateway.security import CurrentPrincipal, require_roles
+from kernel.roles import READERS
 from turnout.reporting.v1 import reporting_service_pb2
 
 router = APIRouter(tags=["read models"])
-READERS = ("admin", "analyst", "volunteer")
 
 
 class CountsOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.backends import EventBackend, ReportingBackend
 from gateway.routes import (
@@ -34,6 +34,8 @@ VENUE_FIELDS = {
 
 
 class VenueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     # Limits mirror the proto comment so absurd bodies stop here; uniqueness and anything
     # subtler is the service's call.
     name: str = Field(min_length=1, max_length=200)

@@ -1,6 +1,6 @@
 """Drafts in Redis: one hash per draft under `drafts:{id}`, expiring `ttl` after its last touch.
 
-Hash fields: `created_at`, `language`, `f:<field>` per entered participant field and
+Hash fields: `created_at`, `owner` (the actor who started it), `language`, `f:<field>` per entered participant field and
 `d:<document id>` (JSON) per uploaded document. Every change is one Lua script that first
 checks the draft still exists, so an expired draft is never half re-created, and concurrent
 edits and uploads never overwrite each other (each writes only its own hash fields).
@@ -97,18 +97,29 @@ class DraftStore:
             language=values.get("language") or None,
             fields={k.removeprefix("f:"): v for k, v in values.items() if k.startswith("f:")},
             documents=tuple(documents),
+            owner=values.get("owner") or None,
         )
 
-    async def create(self, *, language: str | None, fields: Mapping[str, str], now: datetime) -> Draft:
+    async def create(self, *, language: str | None, fields: Mapping[str, str], now: datetime,
+                     owner: str | None = None) -> Draft:
         draft_id = str(uuid.uuid4())
         mapping = {"created_at": now.isoformat(), **{f"f:{k}": v for k, v in fields.items()}}
+        if owner:
+            mapping["owner"] = owner
         if language:
             mapping["language"] = language
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(key(draft_id), mapping=mapping)
             pipe.pexpire(key(draft_id), self._ttl_ms)
             await pipe.execute()
-        return Draft(id=draft_id, created_at=now, expires_at=now + self.ttl, language=language, fields=dict(fields))
+        return Draft(id=draft_id, created_at=now, expires_at=now + self.ttl, language=language, fields=dict(fields),
+                     owner=owner or None)
+
+    async def owner(self, draft_id: str) -> tuple[bool, str | None]:
+        """Whether the draft exists, and who started it; reads without extending its life, so
+        that a caller refused access leaves no trace on it."""
+        created_at, owner = await self._redis.hmget(key(draft_id), ["created_at", "owner"])
+        return created_at is not None, _text(owner) if owner is not None else None
 
     async def touch(self, draft_id: str) -> Draft | None:
         """The draft, its life extended to `ttl` from now; None when it does not exist (any more)."""

@@ -156,10 +156,13 @@ async def session_page(connection: AsyncConnection, session_id: str, *, states: 
 
 async def participant_page(connection: AsyncConnection, participant_id: str, *, now: datetime,
                            timing: str | None, states: Sequence[str], after: tuple[datetime, str] | None,
-                           limit: int) -> list[Registration]:
+                           limit: int, registered_by: str | None = None) -> list[Registration]:
     """A participant's registrations by session start: upcoming soonest first, past (and
-    unfiltered) latest first; keyset on (session_starts_at, id)."""
+    unfiltered) latest first; keyset on (session_starts_at, id). `registered_by` narrows them
+    to one booker's (a volunteer sees the ones they made)."""
     query = _select().where(t.c.participant_id == participant_id)
+    if registered_by is not None:
+        query = query.where(t.c.registered_by == registered_by)
     if states:
         query = query.where(t.c.state.in_(list(states)))
     ascending = timing == "upcoming"

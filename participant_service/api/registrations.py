@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from kernel.errors import InvalidArgument
+from google.protobuf.unknown_fields import UnknownFieldSet
+
+from kernel.errors import FieldViolation, InvalidArgument
 from kernel.idempotency import fingerprint
 from kernel.resources import resource_id
 from participant_service.api.registration_convert import (
@@ -22,11 +24,23 @@ _TIMING = {
 Request = registration_service_pb2
 
 
+def refuse_unknown_fields(request, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Mass assignment over gRPC: a field this request does not have (a client built from
+    another schema trying to set `state` or `registered_by`) is refused, not dropped."""
+    unknown = sorted({f.field_number for f in UnknownFieldSet(request)})
+    if unknown:
+        raise InvalidArgument([
+            FieldViolation(f"#{number}", f"is not a field of {what}; state, registered_by and the other "
+                                         "fields of a registration are set by the service")
+            for number in unknown])
+
+
 class RegistrationServicer(registration_service_pb2_grpc.RegistrationServiceServicer):
     def __init__(self, deps: RegistrationDeps):
         self._deps = deps
 
     async def CreateRegistration(self, request: Request.CreateRegistrationRequest, context) -> registration_pb2.Registration:
+        refuse_unknown_fields(request, "CreateRegistrationRequest")
         hold_ttl = request.hold_ttl.ToTimedelta() if request.HasField("hold_ttl") else None
         command = registrations.Register(
             session_id=resource_id(request.session, "sessions", field="session"),

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from kernel import context
 from kernel.errors import FailedPrecondition, InvalidArgument, NotFound, fields_under
 from kernel.idempotency import execute_once
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -24,6 +25,7 @@ from participant_service.adapters.document_store import DocumentStore
 from participant_service.adapters.draft_store import DraftFull, DraftStore
 from participant_service.adapters.tables import idempotency_keys
 from participant_service.application.participants import add_new_participant, get_participant
+from participant_service.domain import access
 from participant_service.domain import drafts as domain
 from participant_service.domain.documents import (
     SNIFF_BYTES,
@@ -74,6 +76,18 @@ def _missing(draft_id: str) -> NotFound:
                     metadata={"resource": f"drafts/{draft_id}"})
 
 
+async def _check_access(drafts: Drafts, draft_id: str, *, gone_is_fine: bool = False) -> None:
+    """Someone else's draft is as good as missing: a draft holds a stranger's passport.
+    `gone_is_fine`: a missing draft is left for the caller to handle (a retried submit
+    answers from its remembered outcome after the draft was deleted)."""
+    ctx = context.current()
+    exists, owner = await drafts.store.owner(draft_id)
+    if not exists and gone_is_fine:
+        return
+    if not exists or not access.may_use_draft(access.Caller(ctx.actor, ctx.roles, ctx.participant_id), owner):
+        raise _missing(draft_id)
+
+
 async def create_draft(drafts: Drafts, *, language: str, fields: Mapping[str, str]) -> Draft:
     """A new draft with the given (non-empty) values, validated as participant fields are."""
     given = {name: value for name, value in {"language": language, **fields}.items() if value}
@@ -81,12 +95,14 @@ async def create_draft(drafts: Drafts, *, language: str, fields: Mapping[str, st
     language_value = cleaned.pop("language", None)
     return await drafts.store.create(language=language_value,
                                      fields={k: v for k, v in cleaned.items() if v is not None},
-                                     now=datetime.now(UTC))
+                                     now=datetime.now(UTC), owner=context.current().actor)
 
 
 async def get_draft(drafts: Drafts, draft_id: str) -> Draft:
     """Resumes a draft: extends its life (and its staged files', see DocumentStore.touch)."""
-    draft = await drafts.store.touch(_draft_id(draft_id))
+    draft_id = _draft_id(draft_id)
+    await _check_access(drafts, draft_id)
+    draft = await drafts.store.touch(draft_id)
     if draft is None:
         raise _missing(draft_id)
     await drafts.documents.touch(d.id for d in draft.documents)
@@ -96,7 +112,9 @@ async def get_draft(drafts: Drafts, draft_id: str) -> Draft:
 async def update_draft(drafts: Drafts, draft_id: str, paths: tuple[str, ...], values: Mapping[str, str]) -> Draft:
     paths = domain.editable_paths(paths)
     cleaned = domain.clean_fields({path: values.get(path, "") for path in paths})
-    draft = await drafts.store.update(_draft_id(draft_id), cleaned)
+    draft_id = _draft_id(draft_id)
+    await _check_access(drafts, draft_id)
+    draft = await drafts.store.update(draft_id, cleaned)
     if draft is None:
         raise _missing(draft_id)
     await drafts.documents.touch(d.id for d in draft.documents)
@@ -184,6 +202,7 @@ class SubmitDraft:
 async def submit_draft(drafts: Drafts, command: SubmitDraft) -> Participant:
     """See the module docstring. Field errors name the draft's fields (`draft.first_name`)."""
     draft_id = _draft_id(command.draft_id)
+    await _check_access(drafts, draft_id, gone_is_fine=True)
     attempt = _SubmitAttempt(drafts, draft_id)
     try:
         outcome = await execute_once(drafts.uow_factory, idempotency_keys, request_id=command.request_id,

@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from kernel import context, pagination
-from kernel.errors import InvalidArgument, NotFound
+from kernel.errors import InvalidArgument, NotFound, PermissionDenied
 from kernel.idempotency import execute_once
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from participant_service.adapters import participant_repository
 from participant_service.adapters.tables import idempotency_keys
+from participant_service.domain import access
 from participant_service.domain.participants import (
     EDITABLE,
     Participant,
@@ -99,8 +100,26 @@ def editable_paths(paths: tuple[str, ...]) -> frozenset[str]:
     return frozenset(paths)
 
 
+def caller() -> access.Caller:
+    ctx = context.current()
+    return access.Caller(actor=ctx.actor, roles=ctx.roles, participant_id=ctx.participant_id)
+
+
+def check_update_allowed(participant_id: str, paths: tuple[str, ...]) -> None:
+    """Someone else's record is not found (its existence is not the caller's to learn); an
+    analyst may read but not change; a participant changes only their harmless fields."""
+    who = caller()
+    if not access.may_read_participant(who, participant_id):
+        raise _missing(participant_id)
+    if not access.may_update_participant(who, participant_id):
+        raise PermissionDenied("changing a participant needs one of the roles: admin, volunteer",
+                               metadata={"field": "participant"})
+    access.check_participant_fields(who, paths)
+
+
 async def update_participant(command: UpdateParticipant, uow_factory: UnitOfWorkFactory) -> Participant:
     paths = editable_paths(command.paths)
+    check_update_allowed(command.participant_id, command.paths)
 
     async def work(uow: UnitOfWork) -> dict:
         current = await participant_repository.get_for_update(uow.connection, command.participant_id)
@@ -133,8 +152,18 @@ async def get_participant(participant_id: str, uow_factory: UnitOfWorkFactory) -
     return participant
 
 
+async def read_participant(participant_id: str, uow_factory: UnitOfWorkFactory) -> Participant:
+    """GetParticipant for the caller: another participant's record is not found.
+    (`get_participant` is the unchecked read for the service's own answers, e.g. the record a
+    submitted draft just created.)"""
+    if not access.may_read_participant(caller(), participant_id):
+        raise _missing(participant_id)
+    return await get_participant(participant_id, uow_factory)
+
+
 async def list_participants(page_size: int, page_token: str, uow_factory: UnitOfWorkFactory,
                             query: str = "") -> ParticipantPage:
+    access.check_list_participants(caller())
     limit = pagination.page_size(page_size)
     if len(query) > MAX_QUERY:
         raise InvalidArgument.single("query", f"must have at most {MAX_QUERY} characters")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from kernel import context
 from kernel.errors import FailedPrecondition, NotFound, PermissionDenied
 from kernel.idempotency import execute_once
+from kernel.roles import ADMIN
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from participant_service.adapters import document_repository, participant_repository
 from participant_service.adapters.tables import idempotency_keys
@@ -17,8 +18,6 @@ from participant_service.domain.participants import (
     VerificationStatus,
     reviewed_participant,
 )
-
-ADMIN = "admin"
 
 
 @dataclass(frozen=True)

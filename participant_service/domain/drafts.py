@@ -50,6 +50,8 @@ class Draft:
     # Entered fields (FIELDS), cleaned; an absent key was not entered.
     fields: Mapping[str, str] = field(default_factory=dict)
     documents: tuple[DraftDocument, ...] = ()
+    # The actor who started it (access.may_use_draft); None for drafts from before owners.
+    owner: str | None = None
 
     @property
     def remaining_steps(self) -> tuple[str, ...]:

@@ -12,12 +12,12 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from kernel.errors import FailedPrecondition, PermissionDenied, Validator
+from kernel.roles import ADMIN, SERVICE, STAFF
 
 MAX_COMMENT = 1000
 MAX_BATCH = 1000
 DEFAULT_HOLD = timedelta(minutes=10)
 MAX_HOLD = timedelta(hours=24)
-ADMIN = "admin"
 
 
 class State(str, Enum):
@@ -206,23 +206,19 @@ def confirmed(registration: Registration, now: datetime, *, actor: str, roles: f
     return _changed(registration, now, state=State.CONFIRMED, expires_at=None, seat_sync=SeatSync.CONFIRM)
 
 
-STAFF = frozenset({ADMIN, "volunteer", "service"})
-
 
 def may_register_for(target_participant_id: str, *, roles: frozenset[str], participant_id: str) -> bool:
-    """Staff register anyone; a caller acting as a participant registers only themself."""
-    return bool(roles & STAFF) or "participant" not in roles or participant_id == target_participant_id
-
-
-def may_see(target_participant_id: str, *, roles: frozenset[str], participant_id: str) -> bool:
-    """Staff and analysts see every registration; a participant sees their own."""
-    return bool(roles & (STAFF | {"analyst"})) or "participant" not in roles or participant_id == target_participant_id
+    """Staff (and the system's own calls, which carry no roles) register anyone; a
+    participant registers only themself; an analyst nobody. Who sees a registration
+    afterwards is `access.may_see_registration`."""
+    return (not roles or bool(roles & STAFF)
+            or (bool(participant_id) and participant_id == target_participant_id))
 
 
 def may_change(registration: Registration, *, actor: str, roles: frozenset[str], participant_id: str) -> bool:
     """Who may confirm or cancel: the participant themself, whoever registered them (a
     volunteer), or an admin."""
-    return (bool(roles & {ADMIN, "service"}) or actor == registration.registered_by
+    return (bool(roles & {ADMIN, SERVICE}) or actor == registration.registered_by
             or (bool(participant_id) and participant_id == registration.participant_id))
 
 

@@ -6,11 +6,17 @@ from datetime import datetime
 
 from google.protobuf import timestamp_pb2
 
+from kernel import context as request_context
 from kernel.errors import InvalidArgument, NotFound, Unavailable
 from reporting_service import stats
 from reporting_service.api.rebuilds import RebuildMethods
 from reporting_service.consistency import ConsistencyChecker
-from reporting_service.participant_view import ParticipantViewReader, ViewEntry
+from reporting_service.participant_view import (
+    ParticipantViewReader,
+    ViewEntry,
+    check_may_read,
+    narrowed_to,
+)
 from reporting_service.read_models import ReadModels
 from reporting_service.rebuild import Rebuilds
 from turnout.reporting.v1 import reporting_service_pb2, reporting_service_pb2_grpc
@@ -79,6 +85,11 @@ def _session_stats(session: stats.SessionStats) -> reporting_service_pb2.Session
         waitlist_length=session.counts.by_state["waitlisted"])
 
 
+def _check_reader(participant_id: str) -> None:
+    ctx = request_context.current()
+    check_may_read(participant_id, roles=ctx.roles, caller_participant_id=ctx.participant_id)
+
+
 class ReportingServicer(RebuildMethods, reporting_service_pb2_grpc.ReportingServiceServicer):
     def __init__(self, read_models: ReadModels, stats_reader: stats.StatsReader,
                  checker: ConsistencyChecker | None = None, participant_view: ParticipantViewReader | None = None,
@@ -115,6 +126,7 @@ class ReportingServicer(RebuildMethods, reporting_service_pb2_grpc.ReportingServ
 
     async def GetParticipantMetrics(self, request, context) -> reporting_service_pb2.ParticipantMetrics:
         participant_id = _sub_resource_id(request.name, "participants", "metrics")
+        _check_reader(participant_id)
         metrics = await self._stats.participant(participant_id)
         if metrics is None:
             raise NotFound(f"no registrations of participant {participant_id} (yet)",
@@ -162,11 +174,15 @@ class ReportingServicer(RebuildMethods, reporting_service_pb2_grpc.ReportingServ
         if self._view is None:
             raise Unavailable("this reporting-service serves no participant view")
         participant_id = _sub_resource_id(request.name, "participants", "view")
+        _check_reader(participant_id)
         when = _VIEW_TIMING.get(request.when)
         if when is None:
             raise InvalidArgument.single("when", "must be UPCOMING, PAST or ALL")
+        ctx = request_context.current()
         page = await self._view.page(participant_id, when=when, page_size=request.page_size,
-                                     page_token=request.page_token)
+                                     page_token=request.page_token, registered_by=narrowed_to(
+                                         participant_id, roles=ctx.roles, actor=ctx.actor,
+                                         caller_participant_id=ctx.participant_id))
         return reporting_service_pb2.ParticipantView(
             name=request.name, metrics=_metrics(f"participants/{participant_id}/metrics", page.metrics),
             registrations=[_view_registration(e) for e in page.registrations],
