@@ -66,6 +66,12 @@ class PermissionDenied(DomainError):
     reason = "FORBIDDEN"
 
 
+class Unauthenticated(DomainError):
+    """The caller could not be identified (for example a visitor sign-in that matched nobody)."""
+
+    reason = "UNAUTHENTICATED"
+
+
 class Unavailable(DomainError):
     reason = "UNAVAILABLE"
 

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
                                                                            "signed in or not")
     rate_limit_bookings: str = Field(default="60/minute", description="bookings (seats, registrations) of one "
                                                                       "subject, on top of the above")
+    # Visitor sign-in (POST /v1/auth/visitor): every attempt counts, found or not, so a 429
+    # says nothing about whether a card exists.
+    rate_limit_sign_in_per_address: str = Field(default="10/minute", description="sign-in attempts from one "
+                                                                                 "client address")
+    rate_limit_sign_in_per_identifier: str = Field(default="5/15minutes", description="sign-in attempts on one "
+                                                                                      "card number or phone")
+    visitor_token_ttl_seconds: int = Field(default=900, gt=0, le=24 * 3600,
+                                           description="lifetime of a signed-in visitor's token")
+    visitor_digest_key: str = Field(default="", description="HMAC key of the card-number and phone digests in "
+                                                            "sign-in audit events and limits; empty: the auth secret")
 
     max_body_bytes: int = Field(default=1024 * 1024, gt=0, description="largest request body the gateway reads, "
                                                                        "uploads aside (TURNOUT_DOCUMENT_MAX_BYTES)")
@@ -64,6 +74,9 @@ class Settings(BaseSettings):
 
     relay_batch_size: int = Field(default=500, gt=0)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
+    relay_resend_window_seconds: float = Field(
+        default=60.0, ge=0, description="after a failed publish, rows the broker acknowledged this recently are sent "
+                                        "again (a restarted broker may have lost them)")
     projector_group: str = "turnout-reporting"
     # Read-model rebuilds (reporting_service/rebuild.py).
     rebuild_stall_seconds: float = Field(
@@ -115,7 +128,8 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis:// URL")
         return value
 
-    @field_validator("rate_limit_per_principal", "rate_limit_per_address", "rate_limit_bookings")
+    @field_validator("rate_limit_per_principal", "rate_limit_per_address", "rate_limit_bookings",
+                     "rate_limit_sign_in_per_address", "rate_limit_sign_in_per_identifier")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         from limits import parse
@@ -135,6 +149,11 @@ class Settings(BaseSettings):
     def asyncpg_dsn(self) -> str:
         """The database URL without SQLAlchemy's driver suffix, for raw asyncpg."""
         return "postgresql://" + self.database_url.removeprefix("postgresql+asyncpg://")
+
+    def visitor_digest_key_bytes(self) -> bytes:
+        """The key of the sign-in identifier digests: its own setting, else the auth secret
+        (set wherever tokens are issued); empty only in a setup with neither."""
+        return (self.visitor_digest_key or self.auth_secret).encode()
 
     def require_auth_secret(self) -> str:
         if not self.auth_secret:

@@ -28,7 +28,7 @@ async def serve(settings: Settings) -> None:
     await check_database(settings)
     await check_redis(settings)  # drafts live there
     deps = bootstrap(settings)
-    servicer = ParticipantServicer(deps.uow_factory, deps.drafts)
+    servicer = ParticipantServicer(deps.uow_factory, deps.drafts, visitor_digest_key=settings.visitor_digest_key_bytes())
     saga, event_channel = registration_deps(settings, deps.uow_factory)
     registration_servicer = RegistrationServicer(saga)
 

@@ -36,7 +36,9 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> DevStack:
 # (tests/integration/test_rate_limits.py), which set tight ones.
 GENEROUS_LIMITS = {"TURNOUT_RATE_LIMIT_PER_PRINCIPAL": "1000000/minute",
                    "TURNOUT_RATE_LIMIT_PER_ADDRESS": "1000000/minute",
-                   "TURNOUT_RATE_LIMIT_BOOKINGS": "1000000/minute"}
+                   "TURNOUT_RATE_LIMIT_BOOKINGS": "1000000/minute",
+                   "TURNOUT_RATE_LIMIT_SIGN_IN_PER_ADDRESS": "1000000/minute",
+                   "TURNOUT_RATE_LIMIT_SIGN_IN_PER_IDENTIFIER": "1000000/minute"}
 
 
 def _settings_for(stack: DevStack, **overrides: object) -> Settings:

@@ -8,7 +8,8 @@ from participant_service.api.convert import participant_to_proto
 from participant_service.api.registration_convert import registration_to_proto
 from participant_service.domain import registrations
 from participant_service.domain.participants import ParticipantCreated, ParticipantUpdated
-from turnout.participant.v1 import participant_events_pb2, registration_events_pb2
+from participant_service.domain.visitors import IdentifierKind, SignInOutcome, VisitorSignInAttempted
+from turnout.participant.v1 import participant_events_pb2, registration_events_pb2, visitor_events_pb2
 
 
 to_message = event_mapper()
@@ -34,6 +35,28 @@ def _(event: ParticipantUpdated) -> OutboxMessage:
         aggregate_version=event.participant.version,
         payload=participant_events_pb2.ParticipantUpdated(participant=participant_to_proto(event.participant),
                                                           changed_fields=list(event.changed_fields)),
+    )
+
+
+_IDENTIFIER_KINDS = {IdentifierKind.CARD_NUMBER: visitor_events_pb2.VISITOR_IDENTIFIER_KIND_CARD_NUMBER,
+                     IdentifierKind.PHONE: visitor_events_pb2.VISITOR_IDENTIFIER_KIND_PHONE}
+_OUTCOMES = {SignInOutcome.SUCCEEDED: visitor_events_pb2.VISITOR_SIGN_IN_OUTCOME_SUCCEEDED,
+             SignInOutcome.REFUSED: visitor_events_pb2.VISITOR_SIGN_IN_OUTCOME_REFUSED}
+
+
+@to_message.register
+def _(event: VisitorSignInAttempted) -> OutboxMessage:
+    # The attempt is its own aggregate: keyed by the participant, it would share (and fight
+    # over) the participant's version, and a refused attempt has no participant.
+    return OutboxMessage(
+        topic=topics.PARTICIPANTS,
+        aggregate_type="visitor_sign_in",
+        aggregate_id=event.attempt_id,
+        aggregate_version=1,
+        payload=visitor_events_pb2.VisitorSignInAttempted(
+            participant=f"participants/{event.participant_id}" if event.participant_id else "",
+            identifier_kind=_IDENTIFIER_KINDS[event.kind], identifier_digest=event.identifier_digest,
+            outcome=_OUTCOMES[event.outcome]),
     )
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from participant_service.adapters.tables import card_numbers, participants
 from participant_service.domain.participants import Participant, ParticipantKind, VerificationStatus
+from participant_service.domain.visitors import Candidate
 
 
 def _participant(row: sa.Row) -> Participant:
@@ -123,3 +124,13 @@ async def search_page(connection: AsyncConnection, *, key: str, exact_id: str,
     query = search_query(key=key, exact_id=exact_id, after=after, limit=limit, phone_prefix=phone_prefix)
     return [(_participant(row), (row.last_name_key, row.first_name_key, row.id))
             for row in await connection.execute(query)]
+
+
+async def sign_in_candidates(connection: AsyncConnection, *, card_number: str | None = None,
+                             phone: str | None = None, limit: int = 10) -> list[Candidate]:
+    """Who holds this card number (at most one) or this phone (a family may share one), for
+    the visitor sign-in; an index lookup either way (the unique card index, the phone index)."""
+    t = participants.c
+    column, value = (t.card_number, card_number) if card_number is not None else (t.phone, phone)
+    query = sa.select(t.id, t.last_name).where(column == value).order_by(t.id).limit(limit)
+    return [Candidate(row.id, row.last_name) for row in await connection.execute(query)]

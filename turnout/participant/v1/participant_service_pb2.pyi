@@ -115,3 +115,19 @@ class ReviewParticipantRequest(_message.Message):
     reason: str
     request_id: str
     def __init__(self, name: _Optional[str] = ..., verification_status: _Optional[_Union[_participant_pb2.VerificationStatus, str]] = ..., reason: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class VerifyVisitorRequest(_message.Message):
+    __slots__ = ("last_name", "card_number", "phone")
+    LAST_NAME_FIELD_NUMBER: _ClassVar[int]
+    CARD_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    last_name: str
+    card_number: str
+    phone: str
+    def __init__(self, last_name: _Optional[str] = ..., card_number: _Optional[str] = ..., phone: _Optional[str] = ...) -> None: ...
+
+class VerifyVisitorResponse(_message.Message):
+    __slots__ = ("participant",)
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    participant: str
+    def __init__(self, participant: _Optional[str] = ...) -> None: ...

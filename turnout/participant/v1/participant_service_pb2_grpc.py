@@ -87,6 +87,11 @@ class ParticipantServiceStub:
                 request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.ReviewParticipantRequest.SerializeToString,
                 response_deserializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
                 _registered_method=True)
+        self.VerifyVisitor = channel.unary_unary(
+                '/turnout.participant.v1.ParticipantService/VerifyVisitor',
+                request_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.VerifyVisitorRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.VerifyVisitorResponse.FromString,
+                _registered_method=True)
 
 
 class ParticipantServiceServicer:
@@ -168,6 +173,19 @@ class ParticipantServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def VerifyVisitor(self, request, context):
+        """Identifies a returning visitor for the self-service sign-in by their last name and
+        their card number or phone. Every refusal (no such card or phone, another last name, a
+        phone shared by several people of that last name, an identifier that cannot be
+        anyone's) is the same UNAUTHENTICATED status with reason SIGN_IN_FAILED and the same
+        message, so the answer never tells whether a card or phone exists. Only missing or
+        oversized fields and a phone that is no Russian number are INVALID_ARGUMENT. Every
+        attempt publishes VisitorSignInAttempted. Issues no token: the caller (the gateway) does.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ParticipantServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -220,6 +238,11 @@ def add_ParticipantServiceServicer_to_server(servicer, server):
                     servicer.ReviewParticipant,
                     request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.ReviewParticipantRequest.FromString,
                     response_serializer=turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.SerializeToString,
+            ),
+            'VerifyVisitor': grpc.unary_unary_rpc_method_handler(
+                    servicer.VerifyVisitor,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.VerifyVisitorRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_participant__service__pb2.VerifyVisitorResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -493,6 +516,33 @@ class ParticipantService:
             '/turnout.participant.v1.ParticipantService/ReviewParticipant',
             turnout_dot_participant_dot_v1_dot_participant__service__pb2.ReviewParticipantRequest.SerializeToString,
             turnout_dot_participant_dot_v1_dot_participant__pb2.Participant.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def VerifyVisitor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.participant.v1.ParticipantService/VerifyVisitor',
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.VerifyVisitorRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_participant__service__pb2.VerifyVisitorResponse.FromString,
             options,
             channel_credentials,
             insecure,
