@@ -32,6 +32,7 @@ from gateway.routes import (
     sessions,
     stats,
     venues,
+    visitors,
 )
 from gateway.rate_limits import RateLimits, limit_address, limit_principal
 from gateway.security import authenticated
@@ -153,5 +154,15 @@ def create_app(settings: Settings) -> FastAPI:
     for router in V1_ROUTERS:
         app.include_router(router, dependencies=[Depends(limit_address), Depends(authenticated),
                                                  Depends(limit_principal)])
+    # The visitor sign-in is how a visitor gets a token, so it cannot require one; it has its
+    # own, tighter limits (gateway/routes/visitors.py). Kept out of V1_ROUTERS on purpose.
+    app.include_router(visitors.router)
     app.include_router(operations.router)
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema is None:
+            app.openapi_schema = problems.document(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

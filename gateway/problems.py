@@ -7,6 +7,7 @@ branch on `code` and an operator can find the logs of that request.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+logger = logging.getLogger(__name__)
+
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://turnout.dev/problems/"
 
@@ -36,13 +39,18 @@ _RPC_TO_HTTP: dict[grpc.StatusCode, tuple[int, str]] = {
     grpc.StatusCode.UNAUTHENTICATED: (401, "unauthenticated"),
     grpc.StatusCode.RESOURCE_EXHAUSTED: (429, "resource_exhausted"),
 }
-_UNAVAILABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# CANCELLED too: the gateway never sees its own cancellations here, so a backend cancelled the
+# call, which a gRPC server does to a call that arrives as it shuts down: retryable.
+_UNAVAILABLE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                                grpc.StatusCode.CANCELLED})
 # Reasons whose HTTP status is more precise than their gRPC code's.
 _REASON_STATUS: dict[str, int] = {
     "document_too_large": 413,
     "unsupported_document_type": 415,
     # FAILED_PRECONDITION in gRPC (it must not open the circuit breaker), but retryable.
     "document_storage_unavailable": 503,
+    # Likewise: the backend is up but a store it needs (Redis) is not (kernel/grpc_server.py).
+    "dependency_unavailable": 503,
 }
 # Reasons REST names after its own vocabulary: the request id travels as `Idempotency-Key`.
 _REST_CODES: dict[str, str] = {"request_id_reused": "idempotency_key_reused"}
@@ -150,7 +158,9 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: FieldName
         # for "try again later".
         return backend_unavailable(backend)
     if code not in _RPC_TO_HTTP:
-        # UNKNOWN, INTERNAL, UNIMPLEMENTED, ...: the backend's message may carry internals.
+        # UNKNOWN, INTERNAL, UNIMPLEMENTED, ...: the backend's message may carry internals,
+        # so it goes to the log (for the request id the client reports), not to the client.
+        logger.warning("the %s backend answered %s: %s", backend, code.name, exc.details())
         return Problem(502, "backend_error", f"the {backend} backend failed to answer this request")
 
     status, problem_code = _RPC_TO_HTTP[code]
@@ -188,6 +198,75 @@ def _rest_field(fields: FieldNames | None, path: str) -> str:
     if callable(fields):
         return fields(path)
     return fields.get(path, path)
+
+
+# --- OpenAPI -----------------------------------------------------------------------------
+
+# What any `/v1` operation may answer besides its successes, documented once for all of them:
+# authentication, the limits and the backend translations apply to every route alike.
+V1_ERROR_STATUSES: dict[int, str] = {
+    400: "The request breaks a rule the service checks (`errors` names the fields).",
+    401: "No valid bearer token: code `unauthenticated`.",
+    403: "The token's roles or participant do not allow this: code `forbidden`.",
+    404: "No such resource.",
+    409: "The resource's state refuses the request (see `code`).",
+    413: "The request body is larger than the gateway accepts.",
+    415: "The body's media type is not accepted.",
+    422: "The request does not parse (`errors` names the fields): code `validation_failed`.",
+    429: "A rate limit was hit: code `rate_limited`, with `Retry-After`.",
+    502: "A backend failed to answer: code `backend_error`.",
+    503: "A backend is unavailable: code `backend_unavailable`, with `Retry-After`.",
+}
+_PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details; `code` is stable, extension members may follow.",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["field", "message"]}},
+        "request_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+    },
+    "required": ["type", "title", "status", "detail", "code", "request_id"],
+}
+_PROBLEM_CONTENT = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+_ERROR_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}},
+    429: _RETRY_AFTER,
+    503: _RETRY_AFTER,
+}
+
+
+def document(spec: dict[str, Any]) -> dict[str, Any]:
+    """Makes `spec` (FastAPI's OpenAPI document) say what the handlers below really answer:
+    every error response is problem+json, including the 422 that FastAPI documents with its
+    own shape, and every `/v1` operation lists the errors all of them share."""
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            if path.startswith("/v1/"):
+                for status, description in V1_ERROR_STATUSES.items():
+                    documented = responses.setdefault(str(status), {"description": description})
+                    if status in _ERROR_HEADERS:
+                        documented.setdefault("headers", _ERROR_HEADERS[status])
+            for status, response in responses.items():
+                if status[:1] in "45":
+                    if response.get("description") == "Validation Error":  # FastAPI's own
+                        response["description"] = V1_ERROR_STATUSES[422]
+                    response["content"] = dict(_PROBLEM_CONTENT)
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    # FastAPI's validation error shapes are never sent: _on_validation_error answers a Problem.
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Problem"] = _PROBLEM_SCHEMA
+    return spec
 
 
 # --- handlers ----------------------------------------------------------------------------

@@ -14,6 +14,9 @@ def resource_id(name: str, collection: str, *, field: str = "name") -> str:
     prefix, _, identifier = name.partition("/")
     if prefix != collection or not identifier or "/" in identifier:
         raise InvalidArgument.single(field, f"must look like {collection}/{{id}}, got {name!r}")
+    if "\x00" in identifier:
+        # PostgreSQL text cannot hold NUL: the lookup would fail the query instead of the request.
+        raise InvalidArgument.single(field, "must not contain NUL characters")
     return identifier
 
 

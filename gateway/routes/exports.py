@@ -144,7 +144,8 @@ async def export_registrations(
     params: Params,
     target: Annotated[tuple[Backend[Any], Any], Depends(_stream_target)],
     format: Annotated[str, Query(description="csv, xlsx or html")] = "csv",
-    preview: Annotated[int | None, Query(ge=1, description="Only the first N rows")] = None,
+    # int32 on the wire: a larger one failed building the request (a 500) instead of a 422.
+    preview: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Only the first N rows")] = None,
 ) -> StreamingResponse:
     """The registrations as a file, streamed as it is read from the read models (constant
     memory whatever the size). Phones are masked unless the caller is an admin; every export

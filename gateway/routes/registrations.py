@@ -11,6 +11,7 @@ from google.protobuf.duration_pb2 import Duration
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.backends import RegistrationBackend
+from gateway.rate_limits import limit_bookings
 from gateway.routes import (
     IdempotencyKey,
     PageSize,
@@ -22,13 +23,13 @@ from gateway.routes import (
     resource_name,
     to_datetime,
 )
-from gateway.rate_limits import limit_bookings
-from gateway.security import require_roles
+from gateway.routes.participants import field_not_settable
+from gateway.security import CurrentPrincipal, require_roles
+from kernel.roles import STAFF
 from turnout.participant.v1 import registration_pb2, registration_service_pb2
 
 router = APIRouter(tags=["registrations"])
 
-STAFF = ("admin", "volunteer", "service")
 State = Literal["held", "confirmed", "cancelled", "expired", "waitlisted", "offered", "declined"]
 
 
@@ -132,7 +133,9 @@ def _states(state: list[State] | None) -> list[int]:
                                     "event_archived, request_in_progress"}},
 )
 async def register(session_id: str, body: RegistrationIn, response: Response, registrations: RegistrationBackend,
-                   idempotency_key: IdempotencyKey = None) -> RegistrationOut:
+                   principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None) -> RegistrationOut:
+    if body.override_capacity and not principal.has_any("admin"):
+        raise field_not_settable("override_capacity", "only an admin may book above capacity")
     request = registration_service_pb2.CreateRegistrationRequest(
         session=resource_name("sessions", session_id), participant=resource_name("participants", body.participant_id),
         request_id=idempotency_request_id(idempotency_key), hold=body.hold, comment=body.comment or "",

@@ -3,9 +3,10 @@ translate the result."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
-from kernel.errors import InvalidArgument, Unavailable, fields_under
+from kernel.errors import DomainError, InvalidArgument, Unavailable, fields_under
 from kernel.idempotency import fingerprint
 from kernel.resources import resource_id, to_timestamp
 from kernel.unit_of_work import UnitOfWorkFactory
@@ -24,6 +25,28 @@ DOCUMENT_KIND_TO_PROTO = {
 DOCUMENT_KIND_FROM_PROTO = {proto: kind for kind, proto in DOCUMENT_KIND_TO_PROTO.items()}
 _KIND_NAMES = {participant_pb2.PARTICIPANT_KIND_VISITOR: "visitor", participant_pb2.PARTICIPANT_KIND_VOLUNTEER: "volunteer"}
 _TEXT_FIELDS = tuple(f for f in FIELDS if f != "kind")
+
+
+# A client that already has its whole document (the gateway spools it) sends the rest well
+# within this; a stalled one must not hold the refusal back for longer.
+_DRAIN_SECONDS = 0.5
+
+
+async def _drain(messages: AsyncIterator[participant_service_pb2.UploadDraftDocumentRequest], limit: int) -> None:
+    """Reads what the client is still sending, up to `limit` more bytes, before a refusal
+    answers its upload. grpc's asyncio client fails a write to an already answered call with
+    INTERNAL "Internal error from Core", which then replaces the answer (grpc/grpc#36066): the
+    gateway turned a missing draft into a 502 about one time in 80. A client sending more than
+    any document may hold, or too slowly, gets the refusal without this courtesy."""
+    received = 0
+    try:
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for message in messages:
+                received += len(message.chunk)
+                if received > limit:
+                    return
+    except TimeoutError:
+        return
 
 
 def document_to_proto(document: DraftDocument) -> draft_pb2.DraftDocument:
@@ -91,8 +114,6 @@ class DraftMethods:
         if first is None or first.WhichOneof("content") != "metadata":
             raise InvalidArgument.single("metadata", "the first message must carry the metadata")
         metadata = first.metadata
-        draft_id = resource_id(metadata.draft, "drafts", field="metadata.draft")
-        kind = DOCUMENT_KIND_FROM_PROTO.get(metadata.kind)
 
         async def chunks() -> AsyncIterator[bytes]:
             async for message in request_iterator:
@@ -100,8 +121,14 @@ class DraftMethods:
                     raise InvalidArgument.single("metadata", "only the first message may carry the metadata")
                 yield message.chunk
 
-        document, draft = await drafts.upload_document(self._draft_deps, draft_id, kind=kind,
-                                                       filename=metadata.filename, chunks=chunks())
+        try:
+            draft_id = resource_id(metadata.draft, "drafts", field="metadata.draft")
+            document, draft = await drafts.upload_document(
+                self._draft_deps, draft_id, kind=DOCUMENT_KIND_FROM_PROTO.get(metadata.kind),
+                filename=metadata.filename, chunks=chunks())
+        except DomainError:
+            await _drain(request_iterator, self._draft_deps.max_document_bytes)
+            raise
         return participant_service_pb2.UploadDraftDocumentResponse(document=document_to_proto(document),
                                                                    draft=draft_to_proto(draft))
 

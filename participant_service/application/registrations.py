@@ -34,6 +34,7 @@ from kernel.unit_of_work import UnitOfWorkFactory
 from participant_service.adapters import registration_repository as repository
 from participant_service.adapters.seat_ledger import SeatLedger, step_request_id
 from participant_service.adapters.tables import idempotency_keys
+from participant_service.domain import access
 from participant_service.domain import registrations as domain
 from participant_service.domain.registrations import (
     ADMIN,
@@ -116,7 +117,8 @@ async def register(command: Register, deps: RegistrationDeps) -> Registration:
         raise PermissionDenied("only an admin may book above capacity", metadata={"field": "override_capacity"})
     if not domain.may_register_for(command.participant_id, roles=caller.roles,
                                    participant_id=caller.participant_id):
-        raise PermissionDenied("a participant may register only themself", metadata={"field": "participant"})
+        raise PermissionDenied("booking for someone else needs one of the roles: admin, volunteer, service",
+                               metadata={"field": "participant"})
     if not command.request_id:
         raise InvalidArgument.single("request_id", "is required: it makes a retried registration safe")
     async with deps.saga_slots:
@@ -282,6 +284,15 @@ class ChangeRegistration:
 Transition = Callable[[Registration, datetime, context.RequestContext], Registration | None]
 
 
+def _caller(ctx: context.RequestContext) -> access.Caller:
+    return access.Caller(actor=ctx.actor, roles=ctx.roles, participant_id=ctx.participant_id)
+
+
+def _visible(registration: Registration, ctx: context.RequestContext) -> bool:
+    return access.may_see_registration(_caller(ctx), participant_id=registration.participant_id,
+                                       registered_by=registration.registered_by)
+
+
 async def _change(command: ChangeRegistration, deps: RegistrationDeps, method: str, transition: Transition,
                   event: type) -> Registration:
     """One state change of one registration under the request id: `transition` answers the
@@ -290,7 +301,7 @@ async def _change(command: ChangeRegistration, deps: RegistrationDeps, method: s
 
     async def work(uow) -> dict:  # type: ignore[no-untyped-def]
         current = await repository.get_for_update(uow.connection, command.registration_id)
-        if current is None:
+        if current is None or not _visible(current, caller):
             raise _missing(command.registration_id)
         changed = transition(current, deps.clock(), caller)
         if changed is not None:
@@ -358,8 +369,12 @@ def _check_attendance(command: MarkAttendance) -> dict[str, str]:
                     f"must list between 1 and {domain.MAX_BATCH} registrations")
     validator.check(len(command.comment) <= domain.MAX_COMMENT, "comment",
                     f"must have at most {domain.MAX_COMMENT} characters")
+    validator.check("\x00" not in command.comment, "comment", "must not contain NUL characters")
     seen: set[str] = set()
     for index, name in enumerate(command.names):
+        # A NUL could be neither looked up nor echoed in the stored outcome (text, jsonb).
+        if not validator.check("\x00" not in name, f"names[{index}]", "must not contain NUL characters"):
+            break
         if not validator.check(name not in seen, f"names[{index}]", "is listed twice"):
             break
         seen.add(name)
@@ -374,6 +389,8 @@ def _check_attendance(command: MarkAttendance) -> dict[str, str]:
 
 
 async def mark_attendance(command: MarkAttendance, deps: RegistrationDeps) -> AttendanceResult:
+    if not access.may_mark_attendance(_caller(context.current())):
+        raise PermissionDenied("marking attendance needs one of the roles: admin, volunteer, service")
     ids = _check_attendance(command)
     assert command.attendance is not None
     attendance, comment = command.attendance, command.comment or None
@@ -409,10 +426,10 @@ async def mark_attendance(command: MarkAttendance, deps: RegistrationDeps) -> At
 async def get_registration(registration_id: str, deps: RegistrationDeps) -> Registration:
     async with deps.uow() as uow:
         registration = await repository.get(uow.connection, registration_id)
-    caller = context.current()
-    if registration is None or not domain.may_see(registration.participant_id, roles=caller.roles,
-                                                  participant_id=caller.participant_id):
-        raise _missing(registration_id)  # another participant's registration is not theirs to know of
+    if registration is None or not _visible(registration, context.current()):
+        # Another participant's registration (or another volunteer's booking) is not theirs
+        # to know of.
+        raise _missing(registration_id)
     return registration
 
 
@@ -428,11 +445,10 @@ async def list_registrations(parent: str, *, page_size: int, page_token: str, ti
     collection, _, parent_id = parent.partition("/")
     if collection not in ("sessions", "participants") or not parent_id or "/" in parent_id:
         raise InvalidArgument.single("parent", 'must be "sessions/{session}" or "participants/{participant}"')
-    caller = context.current()
-    if collection == "participants" and not domain.may_see(parent_id, roles=caller.roles,
-                                                           participant_id=caller.participant_id):
+    caller = _caller(context.current())
+    if collection == "participants" and not access.may_list_participant_registrations(caller, parent_id):
         raise PermissionDenied("a participant may list only their own registrations", metadata={"field": "parent"})
-    if collection == "sessions" and "participant" in caller.roles and not caller.roles & domain.STAFF:
+    if collection == "sessions" and not access.may_list_session_registrations(caller):
         raise PermissionDenied("a participant may not list a session's registrations", metadata={"field": "parent"})
     if timing is not None and collection != "participants":
         raise InvalidArgument.single("timing", "applies to a participant's registrations only")
@@ -447,8 +463,9 @@ async def list_registrations(parent: str, *, page_size: int, page_token: str, ti
                                                  limit=limit + 1)
             key: Callable[[Registration], datetime] = lambda r: r.created_at
         else:
-            rows = await repository.participant_page(uow.connection, parent_id, now=deps.clock(), timing=timing,
-                                                     states=wanted, after=position, limit=limit + 1)
+            rows = await repository.participant_page(
+                uow.connection, parent_id, now=deps.clock(), timing=timing, states=wanted, after=position,
+                limit=limit + 1, registered_by=access.registrations_registered_by(caller, parent_id))
             key = lambda r: r.session.starts_at  # noqa: E731
     page, token = pagination.page_of(rows, limit, lambda r: [timing or "all", key(r).isoformat(), r.id])
     return RegistrationPage(page, token)

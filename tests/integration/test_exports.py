@@ -357,6 +357,9 @@ async def test_rest_streams_every_format_with_problems_naming_the_field(projecte
                 assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "attendance"
                 bad = await rest.get("/v1/exports/registrations", params={"registered_from": "yesterday"})
                 assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "registered_from"
+                # Was a 500 (int32 overflow building the request); found by test_schemathesis.py.
+                bad = await rest.get("/v1/exports/registrations", params={"preview": 2**31})
+                assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "preview"
                 forbidden = await rest.get("/v1/exports/registrations", headers=bearer("volunteer"))
                 assert forbidden.status_code == 403
                 preview = await rest.get("/v1/exports/registrations:preview",

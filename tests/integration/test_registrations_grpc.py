@@ -165,7 +165,8 @@ async def test_who_may_cancel(engine, registration_stub, participant_stub) -> No
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await registration_stub.CancelRegistration(
                 pb.CancelRegistrationRequest(name=by_volunteer.name, request_id=str(uuid.uuid4())), metadata=caller)
-        assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        # Not theirs to see, so not theirs to know of (issue 6): not found rather than forbidden.
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
     assert await confirmed_registrations(engine, session_id) == {visitor}
     # The participant themself may.
     cancelled = await registration_stub.CancelRegistration(
@@ -206,6 +207,11 @@ async def test_bulk_attendance_reports_every_unknown_or_ineligible_id(
                                          request_id=str(uuid.uuid4())), "names[1]"),
         (pb.BatchUpdateAttendanceRequest(names=[], attendance=rpb.ATTENDANCE_NO_SHOW,
                                          request_id=str(uuid.uuid4())), "names"),
+        # PostgreSQL text and jsonb cannot hold NUL (found by tests/integration/test_schemathesis.py).
+        (pb.BatchUpdateAttendanceRequest(names=[ra.name, "registrations/\x00"], attendance=rpb.ATTENDANCE_NO_SHOW,
+                                         request_id=str(uuid.uuid4())), "names[1]"),
+        (pb.BatchUpdateAttendanceRequest(names=[ra.name], attendance=rpb.ATTENDANCE_NO_SHOW, comment="a\x00b",
+                                         request_id=str(uuid.uuid4())), "comment"),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await registration_stub.BatchUpdateAttendance(request, metadata=ADMIN)

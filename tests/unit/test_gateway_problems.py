@@ -473,3 +473,19 @@ async def test_openapi_and_docs_are_served(client: httpx.AsyncClient) -> None:
 
     assert "/v1/venues/{venue_id}/stats" in schema["paths"]
     assert (await client.get("/docs")).status_code == 200
+
+
+async def test_openapi_documents_every_error_as_problem_json(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+
+    problem_ref = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for path, operations in schema["paths"].items():
+        for operation in operations.values():
+            errors = {status: r for status, r in operation["responses"].items() if status[0] in "45"}
+            if path.startswith("/v1/"):
+                assert {"400", "401", "403", "404", "422", "429", "503"} <= errors.keys(), path
+            assert all(r["content"] == {PROBLEM: problem_ref} for r in errors.values()), path
+    # FastAPI's own validation error shape is never sent.
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    assert schema["components"]["schemas"]["Problem"]["required"] == [
+        "type", "title", "status", "detail", "code", "request_id"]

@@ -293,7 +293,8 @@ def test_resource_id(name, identifier):
     assert resource_id(name, "venues") == identifier
 
 
-@pytest.mark.parametrize("name", ["", "venues", "venues/", "rooms/1", "venues/1/2", "/1", "Venues/1", "venue/1"])
+@pytest.mark.parametrize("name", ["", "venues", "venues/", "rooms/1", "venues/1/2", "/1", "Venues/1", "venue/1",
+                                  "venues/\x00", "venues/a\x00b"])
 def test_malformed_resource_name_names_the_field(name):
     with pytest.raises(InvalidArgument) as refused:
         resource_id(name, "venues")
