@@ -2,8 +2,8 @@
 
 A full scenario on the running processes seeds values nobody else uses, along the happy
 path and the error paths that tend to quote their input (a malformed phone, a bad token, a
-duplicate, a refused upload, a search by phone), then searches every log file the stack
-wrote: the Turnout processes' and the engines'.
+refused upload, a search by phone, a visitor sign-in by phone and a refused one), then
+searches every log file the stack wrote: the Turnout processes' and the engines'.
 """
 
 from __future__ import annotations
@@ -55,6 +55,13 @@ async def test_a_full_scenario_leaves_no_token_phone_or_document_name_in_any_log
     participant_id = created.json()["id"]
     participant_token = issue_token(stack.auth_secret, sub=f"visitor-{tag}", roles=["participant"],
                                     participant_id=participant_id)
+    signed_in = await api.post("/v1/auth/visitor", headers={"Authorization": ""},
+                               json={"last_name": f"журнал{tag}", "phone": typed_phone})
+    assert signed_in.status_code == 200, signed_in.text
+    visitor_token = signed_in.json()["access_token"]
+    _, unknown_phone = _phone()
+    refused_sign_in = await api.post("/v1/auth/visitor", json={"last_name": f"Журнал{tag}", "phone": unknown_phone})
+    assert refused_sign_in.status_code == 401, refused_sign_in.text
     found = await api.get("/v1/participants", params={"q": "8" + stored_phone[2:]})
     assert [p["id"] for p in found.json()["participants"]] == [participant_id]
     bad_phone = await api.patch(f"/v1/participants/{participant_id}", json={"phone": typed_phone + "99"})
@@ -73,6 +80,9 @@ async def test_a_full_scenario_leaves_no_token_phone_or_document_name_in_any_log
     assert booked.status_code == 201, booked.text
     mine = await api.get(f"/v1/participants/{participant_id}/registrations", headers=as_participant)
     assert mine.status_code == 200, mine.text
+    as_visitor = await api.get(f"/v1/participants/{participant_id}/registrations",
+                               headers={"Authorization": f"Bearer {visitor_token}"})
+    assert as_visitor.status_code == 200, as_visitor.text
 
     # A staged sign-up with a document, a refused document, and a duplicate-free submit.
     draft = await api.post("/v1/drafts", json={"first_name": "Анна", "last_name": f"Черновик{tag}",
@@ -117,6 +127,7 @@ async def test_a_full_scenario_leaves_no_token_phone_or_document_name_in_any_log
 
     needles = {
         "admin token": admin_token, "participant token": participant_token, "expired token": expired,
+        "visitor token": visitor_token, "unknown phone": unknown_phone, "unknown phone digits": unknown_phone[2:],
         "forged token": forged,
         "typed phone": typed_phone, "stored phone": stored_phone, "phone digits": stored_phone[2:],
         "draft phone": draft_stored_phone, "draft phone digits": draft_stored_phone[2:],
