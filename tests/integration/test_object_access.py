@@ -14,10 +14,10 @@ import uuid
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
 from drafts_support import PNG
 from ledger_fixtures import SessionSpec, create_occurrence
 from registration_fixtures import new_participants
+from reporting_support import reporting_server
 
 from kernel.auth import issue_token
 
@@ -82,34 +82,18 @@ async def gateway(settings, event_server, participant_server, unique):
     """The gateway in front of the in-process services and a reporting-service on an empty
     keyspace of its own; no default Authorization: every request says who it is."""
     from gateway.app import create_app
-    from kernel.grpc_server import create_server
-    from reporting_service.api.servicer import ReportingServicer
     from reporting_service.keyspace import Keyspace
-    from reporting_service.participant_view import ParticipantViewReader
-    from reporting_service.read_models import ReadModels
-    from reporting_service.stats import StatsReader
-    from turnout.reporting.v1 import reporting_service_pb2_grpc
 
-    client = aioredis.from_url(settings.redis_url, decode_responses=True)
     keyspace = Keyspace(prefix=f"test-access-{unique}")
-    servicer = ReportingServicer(ReadModels(client, keyspace), StatsReader(client, keyspace),
-                                 participant_view=ParticipantViewReader(client, keyspace))
-    reporting = create_server("127.0.0.1", 0, [
-        lambda s: reporting_service_pb2_grpc.add_ReportingServiceServicer_to_server(servicer, s)],
-        ["turnout.reporting.v1.ReportingService"])
-    await reporting.start()
-    app = create_app(settings.model_copy(update={
-        "event_service_target": f"127.0.0.1:{event_server.port}",
-        "participant_service_target": f"127.0.0.1:{participant_server.port}",
-        "reporting_service_target": f"127.0.0.1:{reporting.port}",
-    }))
-    try:
+    async with reporting_server(settings.redis_url, keyspace) as reporting:
+        app = create_app(settings.model_copy(update={
+            "event_service_target": f"127.0.0.1:{event_server.port}",
+            "participant_service_target": f"127.0.0.1:{participant_server.port}",
+            "reporting_service_target": f"127.0.0.1:{reporting.port}",
+        }))
         async with app.router.lifespan_context(app), httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app), base_url="http://gateway") as rest:
             yield app, rest
-    finally:
-        await reporting.stop(0)
-        await client.aclose()
 
 
 @pytest.fixture

@@ -9,12 +9,12 @@ import uuid
 
 import grpc
 import pytest
-import redis.asyncio as aioredis
 from drafts_support import JPEG, PASSPORT, upload_messages
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from ledger_fixtures import SessionSpec, create_occurrence
 from registration_fixtures import ADMIN, actor, new_participants, register
+from reporting_support import reporting_server
 
 from turnout.event.v1 import event_service_pb2 as es
 from turnout.event.v1 import ledger_events_pb2, seat_pb2, session_pb2, venue_pb2
@@ -185,25 +185,13 @@ async def test_event_service_catalog_writes_and_the_ledger(event_stub, world) ->
 
 
 async def test_reporting_participant_page_and_metrics(settings, world, unique) -> None:
-    from kernel.grpc_server import create_server
-    from reporting_service.api.servicer import ReportingServicer
     from reporting_service.keyspace import Keyspace
-    from reporting_service.participant_view import ParticipantViewReader
-    from reporting_service.read_models import ReadModels
-    from reporting_service.stats import StatsReader
     from turnout.reporting.v1 import reporting_service_pb2 as pb
     from turnout.reporting.v1 import reporting_service_pb2_grpc
 
-    client = aioredis.from_url(settings.redis_url, decode_responses=True)
     keyspace = Keyspace(prefix=f"test-access-grpc-{unique}")
-    servicer = ReportingServicer(ReadModels(client, keyspace), StatsReader(client, keyspace),
-                                 participant_view=ParticipantViewReader(client, keyspace))
-    server = create_server("127.0.0.1", 0, [
-        lambda s: reporting_service_pb2_grpc.add_ReportingServiceServicer_to_server(servicer, s)],
-        ["turnout.reporting.v1.ReportingService"])
-    await server.start()
-    a = world["a"]
-    try:
+    async with reporting_server(settings.redis_url, keyspace) as server:
+        a = world["a"]
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             stub = reporting_service_pb2_grpc.ReportingServiceStub(channel)
             view = pb.GetParticipantViewRequest(name=f"participants/{a}/view")
@@ -217,9 +205,6 @@ async def test_reporting_participant_page_and_metrics(settings, world, unique) -
             assert (await stub.GetParticipantView(view, metadata=actor("ana", "analyst"))).name == view.name
             mine = await refused(stub.GetParticipantMetrics, metrics, metadata=world["as_a"])
             assert mine.code() == grpc.StatusCode.NOT_FOUND  # allowed, just not projected here
-    finally:
-        await server.stop(0)
-        await client.aclose()
 
 
 async def test_a_volunteer_sees_on_a_participants_page_the_registrations_they_made(settings, unique) -> None:
@@ -231,28 +216,16 @@ async def test_a_volunteer_sees_on_a_participants_page_the_registrations_they_ma
     import redis
     from test_participant_view import interleaved, scenario
 
-    from kernel.grpc_server import create_server
-    from reporting_service.api.servicer import ReportingServicer
     from reporting_service.keyspace import Keyspace
-    from reporting_service.participant_view import ParticipantViewReader
     from reporting_service.projections.registry import to_change
     from reporting_service.projections.store import ProjectionStore
-    from reporting_service.read_models import ReadModels
-    from reporting_service.stats import StatsReader
     from turnout.reporting.v1 import reporting_service_pb2 as pb
     from turnout.reporting.v1 import reporting_service_pb2_grpc
 
     keyspace = Keyspace(prefix=f"test-access-view-{unique}")
     store = ProjectionStore(redis.Redis.from_url(settings.redis_url), keyspace)
     store.apply([to_change(topic, raw, keyspace) for topic, raw in interleaved(scenario(), random.Random(1))])
-    client = aioredis.from_url(settings.redis_url, decode_responses=True)
-    servicer = ReportingServicer(ReadModels(client, keyspace), StatsReader(client, keyspace),
-                                 participant_view=ParticipantViewReader(client, keyspace))
-    server = create_server("127.0.0.1", 0, [
-        lambda s: reporting_service_pb2_grpc.add_ReportingServiceServicer_to_server(servicer, s)],
-        ["turnout.reporting.v1.ReportingService"])
-    await server.start()
-    try:
+    async with reporting_server(settings.redis_url, keyspace) as server:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             stub = reporting_service_pb2_grpc.ReportingServiceStub(channel)
             request = pb.GetParticipantViewRequest(name="participants/pa/view", page_size=200)
@@ -266,6 +239,3 @@ async def test_a_volunteer_sees_on_a_participants_page_the_registrations_they_ma
             assert await seen(actor("volunteer-other", "volunteer")) == 0
             assert await seen(actor("volunteer-other", "volunteer", "admin")) == everything
             assert await seen(actor("pa-user", "participant", participant_id="pa")) == everything
-    finally:
-        await server.stop(0)
-        await client.aclose()

@@ -22,17 +22,15 @@ import sqlalchemy as sa
 from grpc_details import details
 from ledger_fixtures import SessionSpec, create_occurrence
 from registration_fixtures import ADMIN, new_participants, register
+from reporting_support import reporting_server
 
 from kernel import topics
 from kernel.errors import InvalidArgument
 from kernel.unit_of_work import OutboxMessage, build_envelope
-from reporting_service.api.servicer import ReportingServicer
 from reporting_service.keyspace import Keyspace
 from reporting_service.participant_view import ParticipantViewReader
 from reporting_service.projections.registry import to_change
 from reporting_service.projections.store import ProjectionStore
-from reporting_service.read_models import ReadModels
-from reporting_service.stats import StatsReader
 from turnout.event.v1 import catalog_events_pb2, session_pb2
 from turnout.participant.v1 import registration_events_pb2 as events
 from turnout.participant.v1 import registration_pb2 as rpb
@@ -282,24 +280,16 @@ async def test_an_unknown_participant_has_an_empty_view(projected, client) -> No
 async def test_grpc_and_rest(projected, settings) -> None:
     from gateway.app import create_app
     from kernel.auth import issue_token
-    from kernel.grpc_server import create_server
 
     keyspace, _, _ = projected
-    client = aioredis.from_url(settings.redis_url, decode_responses=True)
-    servicer = ReportingServicer(ReadModels(client, keyspace), StatsReader(client, keyspace),
-                                 participant_view=ParticipantViewReader(client, keyspace))
-    server = create_server("127.0.0.1", 0, [
-        lambda s: reporting_service_pb2_grpc.add_ReportingServiceServicer_to_server(servicer, s)],
-        ["turnout.reporting.v1.ReportingService"])
-    await server.start()
-    app = create_app(settings.model_copy(update={"reporting_service_target": f"127.0.0.1:{server.port}"}))
+    async with reporting_server(settings.redis_url, keyspace) as server:
+        app = create_app(settings.model_copy(update={"reporting_service_target": f"127.0.0.1:{server.port}"}))
 
-    def bearer(*roles: str, participant_id: str | None = None) -> dict[str, str]:
-        token = issue_token(settings.auth_secret, sub=participant_id or "rest-analyst", roles=list(roles),
-                            participant_id=participant_id)
-        return {"Authorization": f"Bearer {token}"}
+        def bearer(*roles: str, participant_id: str | None = None) -> dict[str, str]:
+            token = issue_token(settings.auth_secret, sub=participant_id or "rest-analyst", roles=list(roles),
+                                participant_id=participant_id)
+            return {"Authorization": f"Bearer {token}"}
 
-    try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
             stub = reporting_service_pb2_grpc.ReportingServiceStub(channel)
             view = await stub.GetParticipantView(pb.GetParticipantViewRequest(
@@ -366,9 +356,6 @@ async def test_grpc_and_rest(projected, settings) -> None:
             nobody = await rest.get("/v1/participants/nobody/view")
             assert nobody.status_code == 200
             assert nobody.json()["registrations"] == [] and nobody.json()["metrics"]["registrations"] == 0
-    finally:
-        await server.stop(0)
-        await client.aclose()
 
 
 async def test_chunked_scans_page_through_many_registrations(settings, client, unique) -> None:
