@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import grpc
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway import problems
 from gateway.backends import Backend, BackendClient, request_context, service_client
@@ -71,6 +71,8 @@ def _split(value: str | None) -> list[str]:
 
 
 class FilterModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt filter must not widen the export
+
     service_id: str = ""
     venue_id: str = ""
     attendance: str = ""
@@ -195,6 +197,8 @@ async def preview_registrations(params: Params, exports: ExportBackend,
 
 
 class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     fields: list[str] = Field(default_factory=list)
     filter: FilterModel = Field(default_factory=FilterModel)
 

@@ -340,6 +340,10 @@ async def test_rest_streams_every_format_with_problems_naming_the_field(projecte
                 updated = await rest.put("/v1/exports/templates/short", json={
                     "fields": ["card_number", "attendance"], "filter": {"attendance": "attended"}})
                 assert updated.json()["filter"]["attendance"] == "attended"
+                misspelt = await rest.put("/v1/exports/templates/short", json={
+                    "fields": ["card_number"], "filter": {"atendance": "no_show"}})
+                assert misspelt.status_code == 422, misspelt.text
+                assert "filter.atendance" in {e["field"] for e in misspelt.json()["errors"]}
                 answer = await rest.get("/v1/exports/registrations", params={"template": "short", "preview": 2})
                 assert answer.content.decode("utf-8-sig").splitlines() == [
                     "Card,Attendance", *[f"{r['card_number']},attended" for r in expected if
