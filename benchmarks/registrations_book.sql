@@ -52,7 +52,8 @@ WITH written AS (
                        ARRAY['turnout.event.v1.SeatHeld'], ARRAY[decode(repeat('ab', 600), 'hex')]))
 SELECT pg_notify('event_service_outbox', '');
 COMMIT;
--- 5. participant-service records the registration, its outcome and its outbox event
+-- 5. participant-service records the registration, its outcome and its outbox events (the
+--    registration and the admins' registration.created.admin notification request)
 BEGIN;
 INSERT INTO participant_service.registrations (id, participant_id, session_id, event_id, session_starts_at,
                                                session_ends_at, state, seat_id, seat_sync, registered_by,
@@ -63,8 +64,10 @@ UPDATE participant_service.idempotency_keys SET outcome = jsonb_build_object('re
  WHERE request_id = :rid AND CAST((outcome -> 'in_progress' ->> 'attempt') AS INTEGER) = 1 RETURNING request_id;
 WITH written AS (
   INSERT INTO participant_service.outbox (event_id, topic, message_key, event_type, envelope)
-  SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['turnout.participants.v1'], ARRAY[:pid::text],
-                       ARRAY['turnout.participant.v1.RegistrationCreated'], ARRAY[decode(repeat('ab', 500), 'hex')]))
+  SELECT * FROM unnest(ARRAY[gen_random_uuid(), gen_random_uuid()],
+                       ARRAY['turnout.participants.v1', 'turnout.notifications.v1'], ARRAY[:pid::text, 'roles/admin'],
+                       ARRAY['turnout.participant.v1.RegistrationCreated', 'turnout.notification.v1.NotificationRequested'],
+                       ARRAY[decode(repeat('ab', 500), 'hex'), decode(repeat('ab', 250), 'hex')]))
 SELECT pg_notify('participant_service_outbox', '');
 COMMIT;
 -- 6. event-service ConfirmSeat

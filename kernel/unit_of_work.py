@@ -39,6 +39,9 @@ class OutboxMessage:
     aggregate_id: str
     aggregate_version: int
     payload: Message
+    # The Kafka record key when it is not the aggregate id (a notification is its own
+    # aggregate but is keyed by its recipient, to keep one recipient's requests in order).
+    key: str | None = None
 
 
 class EventMapper(Protocol):
@@ -129,7 +132,7 @@ class UnitOfWork:
             await driver.execute(
                 self._outbox_sql(),
                 [env.event_id for _, env in envelopes], [msg.topic for msg, _ in envelopes],
-                [msg.aggregate_id for msg, _ in envelopes], [env.type for _, env in envelopes],
+                [msg.key or msg.aggregate_id for msg, _ in envelopes], [env.type for _, env in envelopes],
                 [env.SerializeToString() for _, env in envelopes],
                 notify_channel(self._outbox.schema or "public"),
             )

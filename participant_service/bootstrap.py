@@ -57,5 +57,6 @@ def registration_deps(settings: Settings, uow_factory: UnitOfWorkFactory) -> tup
     ledger = SeatLedger(event_service_pb2_grpc.EventServiceStub(channel), settings.grpc_deadline_seconds)
     policy = Policy(saga_hold=timedelta(seconds=settings.registration_saga_hold_seconds),
                     lease=timedelta(seconds=settings.registration_lease_seconds),
-                    offer_ttl=timedelta(seconds=settings.waitlist_offer_seconds))
+                    offer_ttl=timedelta(seconds=settings.waitlist_offer_seconds),
+                    notification_locale=settings.notification_locale)
     return RegistrationDeps(uow_factory, ledger, policy), channel

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kernel import topics
+from kernel import notifications, topics
 from kernel.unit_of_work import OutboxMessage, event_mapper
 from participant_service.api.convert import participant_to_proto
 from participant_service.api.registration_convert import registration_to_proto
@@ -83,3 +83,5 @@ for _event, _payload in (
     to_message.register(_event, _registration_message(_payload))
 to_message.register(registrations.OfferNotification,
                     _registration_message(registration_events_pb2.WaitlistOfferMade, topics.NOTIFICATIONS))
+# Typed notification requests (turnout.notification.v1.NotificationRequested), keyed by recipient.
+notifications.register(to_message)

@@ -6,7 +6,12 @@ One pass (`reconcile_once`):
   * turns HELD registrations and OFFERED waitlist places past their expiry EXPIRED (the
     ledger's own sweeper frees their seats);
   * offers freed seats to the head of each waitlist: a hold with its own expiry, published
-    to `turnout.notifications.v1` for the notifier.
+    to `turnout.notifications.v1` for the notifier (`WaitlistOfferMade` and a `waitlist.offer`
+    notification request).
+A ledger that refuses a call a registration owes (not a transient failure: the call is
+retried every pass and would fail the same way) is a system error: every admin is sent one
+`system.error` notification request per registration, owed call and seat, however many
+passes retry it. Its key row in `idempotency_keys` makes it once, across passes and replicas.
 Every step is safe on several replicas at once: rows are locked (waitlist heads with SKIP
 LOCKED), ledger calls carry request ids derived from the registration, and a row that
 changed meanwhile is left alone.
@@ -21,8 +26,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from kernel.errors import DomainError, FailedPrecondition, Unavailable
+from kernel.idempotency import execute_once
 from participant_service.adapters import registration_repository as repository
 from participant_service.adapters.seat_ledger import step_request_id
+from participant_service.adapters.tables import idempotency_keys
+from participant_service.application import notifications
 from participant_service.application.registrations import RegistrationDeps, settle_seat
 from participant_service.domain import registrations as domain
 from participant_service.domain.registrations import FULL_REASONS, State
@@ -75,8 +83,26 @@ async def _settle(registration_id: str, deps: RegistrationDeps) -> int:
     except DomainError as exc:
         log.error("registration %s: the ledger refused its owed %s: %s", registration_id,
                   registration.seat_sync.value, exc.message)
+        await report_seat_sync_refused(registration, exc, deps)
         return 0
     return int(settled.seat_sync is None)
+
+
+async def report_seat_sync_refused(registration: domain.Registration, refusal: DomainError,
+                                   deps: RegistrationDeps) -> None:
+    """Asks for a `system.error` notification to every admin, once per registration, owed
+    call and seat: the notification's dedup key is also its request id."""
+    notification = notifications.seat_sync_refused(registration, refusal, locale=deps.policy.notification_locale)
+
+    async def work(uow) -> dict:  # type: ignore[no-untyped-def]
+        uow.record(notification)
+        return {"notification_id": notification.notification_id}
+
+    try:
+        await execute_once(deps.uow, idempotency_keys, request_id=notification.dedup_key,
+                           method="ReportSystemError", request_fingerprint=notifications.SEAT_SYNC_REFUSED, work=work)
+    except Exception:  # reporting must not stop the pass; the next pass tries again
+        log.exception("registration %s: could not record the system.error notification", registration.id)
 
 
 async def _expire(registration_id: str, deps: RegistrationDeps) -> int:
@@ -128,7 +154,8 @@ async def offer_next(session_id: str, deps: RegistrationDeps) -> tuple[int, int]
         offer = domain.offered(head, deps.clock(), seat_id=seat.seat_id,
                                expires_at=seat.expires_at or deps.clock() + deps.policy.offer_ttl)
         await repository.update(uow.connection, offer)
-        uow.record(domain.WaitlistOfferMade(offer), domain.OfferNotification(offer))
+        uow.record(domain.WaitlistOfferMade(offer), domain.OfferNotification(offer),
+                   notifications.waitlist_offer(offer, locale=deps.policy.notification_locale))
         await uow.commit()
     return 1, 0
 

@@ -34,6 +34,7 @@ from kernel.unit_of_work import UnitOfWorkFactory
 from participant_service.adapters import registration_repository as repository
 from participant_service.adapters.seat_ledger import SeatLedger, step_request_id
 from participant_service.adapters.tables import idempotency_keys
+from participant_service.application import notifications
 from participant_service.domain import access
 from participant_service.domain import registrations as domain
 from participant_service.domain.registrations import (
@@ -58,6 +59,8 @@ class Policy:
     saga_hold: timedelta = timedelta(minutes=2)
     lease: timedelta = timedelta(seconds=30)
     offer_ttl: timedelta = timedelta(minutes=15)
+    # Language the notification requests ask to be rendered in (TURNOUT_NOTIFICATION_LOCALE).
+    notification_locale: str = "ru"
 
 
 @dataclass
@@ -181,7 +184,8 @@ async def _run_register(command: Register, deps: RegistrationDeps, attempt: int,
     try:
         async with deps.uow() as uow:
             await repository.add(uow.connection, registration)
-            uow.record(domain.RegistrationCreated(registration))
+            uow.record(domain.RegistrationCreated(registration),
+                       notifications.registration_created(registration, locale=deps.policy.notification_locale))
             await saga_keys.finish(uow.connection, idempotency_keys, request_id=command.request_id,
                                    attempt=attempt, outcome={"registration_id": registration.id})
             await uow.commit()
