@@ -10,6 +10,7 @@ from event_service.adapters.service_catalog import load_service_catalog
 from event_service.adapters.tables import SCHEMA
 from event_service.api.servicer import EventServicer
 from event_service.application.catalog import keep_materialised
+from event_service.application.lifecycle import run_scheduler
 from event_service.application.sweeper import run_sweeper
 from event_service.bootstrap import bootstrap
 from kernel.checks import check_database
@@ -31,6 +32,15 @@ async def serve(settings: Settings) -> None:
         raise SettingsError(f"TURNOUT_DATABASE_URL: the event_service schema is not migrated "
                             f"(run `turnout migrate`): {exc.orig}") from None
     servicer = EventServicer(deps.uow_factory)
+    # Occurrences follow the calendar: every replica runs it, FOR UPDATE SKIP LOCKED splits the work.
+    background = [partial(keep_materialised, deps.uow_factory),
+                  # Expired seat holds go back within about a second; SKIP LOCKED splits the work too.
+                  partial(run_sweeper, deps.uow_factory)]
+    if settings.lifecycle_scheduler_enabled:
+        # Occurrences follow their event's timetable; SKIP LOCKED splits the work, each step happens once.
+        background.append(partial(run_scheduler, deps.uow_factory,
+                                  interval=settings.lifecycle_scheduler_interval_seconds,
+                                  batch=settings.lifecycle_scheduler_batch_size))
     await serve_grpc(
         "event-service",
         settings,
@@ -38,10 +48,7 @@ async def serve(settings: Settings) -> None:
         registrations=[lambda server: event_service_pb2_grpc.add_EventServiceServicer_to_server(servicer, server)],
         service_names=[SERVICE_NAME],
         on_stop=deps.engine.dispose,
-        # Occurrences follow the calendar: every replica runs it, FOR UPDATE SKIP LOCKED splits the work.
-        background=[partial(keep_materialised, deps.uow_factory),
-                    # Expired seat holds go back within about a second; SKIP LOCKED splits the work too.
-                    partial(run_sweeper, deps.uow_factory)],
+        background=background,
     )
 
 

@@ -24,6 +24,7 @@ from gateway.routes import (
     drafts,
     events,
     exports,
+    occurrences,
     operations,
     participants,
     registrations,
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 # router without its parents' prefixes, which would make the metrics' route label lie.
 V1_ROUTERS = (venues.router, services.router, events.router, sessions.router, seats.router, participants.router,
               drafts.router, registrations.router, availability.router, stats.router, admin.router, audit.router,
-              exports.router)
+              exports.router, occurrences.router)
 
 REQUESTS = Counter(
     "turnout_gateway_requests_total",

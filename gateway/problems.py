@@ -174,6 +174,10 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: FieldName
             any_detail.Unpack(info)
             if info.reason:
                 problem.code = _REST_CODES.get(info.reason.lower(), info.reason.lower())
+            if info.reason == "INVALID_TRANSITION":  # the occurrence lifecycle: where it is, what it may do
+                allowed = info.metadata.get("allowed", "")
+                problem.extensions.update(state=info.metadata.get("state", ""),
+                                          allowed=allowed.split(",") if allowed else [])
         elif any_detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad_request = error_details_pb2.BadRequest()
             any_detail.Unpack(bad_request)

@@ -106,6 +106,17 @@ class Settings(BaseSettings):
     waitlist_offer_seconds: float = Field(default=900.0, gt=0, description="how long a waitlist offer is held")
     reconcile_interval_seconds: float = Field(
         default=1.0, gt=0, description="how often owed ledger calls, lapsed holds and waitlists are processed")
+    notification_locale: str = Field(
+        default="ru", min_length=2, max_length=35,
+        description="BCP 47 language tag of notification requests on turnout.notifications.v1")
+
+    # The occurrence lifecycle scheduler (event_service/application/lifecycle.py): every
+    # event-service replica runs it; FOR UPDATE SKIP LOCKED splits the work.
+    lifecycle_scheduler_enabled: bool = Field(default=True, description="move occurrences along their timetable")
+    lifecycle_scheduler_interval_seconds: float = Field(default=5.0, gt=0,
+                                                        description="how often the scheduler looks for due occurrences")
+    lifecycle_scheduler_batch_size: int = Field(default=100, gt=0,
+                                                description="occurrences one scheduler transaction claims")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from event_service.api.convert import event_to_proto, occurrence_to_proto, session_to_proto, venue_to_proto
 from event_service.api.convert import RELEASE_REASON_TO_PROTO, counts_to_proto, seat_to_proto
+from event_service.api.convert import STATE_TO_PROTO, lifecycle_occurrence_to_proto
 from event_service.domain.events import (
     EventActivated,
     EventArchived,
@@ -15,6 +16,7 @@ from event_service.domain.events import (
     SessionUpdated,
 )
 from event_service.domain.ledger import SeatConfirmed, SeatExpired, SeatHeld, SeatReleased
+from event_service.domain.lifecycle import Actor, OccurrenceReminderDue, OccurrenceStateChanged
 from event_service.domain.venues import VenueCreated
 from kernel import topics
 from kernel.unit_of_work import OutboxMessage, event_mapper
@@ -136,3 +138,29 @@ def _(event: SessionDeleted) -> OutboxMessage:
     return _catalog("session", event.session_id, event.version, catalog_events_pb2.SessionDeleted(
         name=f"sessions/{event.session_id}", event=f"events/{event.event_id}",
         occurrence=f"occurrences/{event.occurrence_id}"))
+
+
+# --- the occurrence lifecycle: aggregate = the occurrence, its version grows with every step --
+
+_CAUSE_TO_PROTO = {Actor.SCHEDULER: catalog_events_pb2.OCCURRENCE_TRANSITION_CAUSE_SCHEDULER,
+                   Actor.ADMIN: catalog_events_pb2.OCCURRENCE_TRANSITION_CAUSE_ADMIN}
+
+
+@to_message.register
+def _(event: OccurrenceStateChanged) -> OutboxMessage:
+    payload = catalog_events_pb2.OccurrenceStateChanged(
+        occurrence=lifecycle_occurrence_to_proto(event.occurrence), event=f"events/{event.occurrence.event_id}",
+        from_state=STATE_TO_PROTO[event.from_state], to_state=STATE_TO_PROTO[event.to_state],
+        cause=_CAUSE_TO_PROTO[event.by], release_unanswered=event.release_unanswered)
+    payload.change_time.FromDatetime(event.at)
+    return _catalog("occurrence", event.occurrence.id, event.occurrence.version, payload)
+
+
+@to_message.register
+def _(event: OccurrenceReminderDue) -> OutboxMessage:
+    payload = catalog_events_pb2.OccurrenceReminderDue(
+        occurrence=lifecycle_occurrence_to_proto(event.occurrence), event=f"events/{event.occurrence.event_id}")
+    payload.offset.FromTimedelta(event.offset)
+    assert event.occurrence.starts_at is not None
+    payload.due_time.FromDatetime(event.occurrence.starts_at - event.offset)
+    return _catalog("occurrence", event.occurrence.id, event.occurrence.version, payload)

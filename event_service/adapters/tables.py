@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from kernel.db import idempotency_table, outbox_table
 
@@ -52,6 +53,8 @@ events = sa.Table(
     sa.Column("count", sa.Integer),
     sa.Column("time_zone", sa.Text, nullable=False),
     sa.Column("max_sessions_per_participant", sa.Integer),  # NULL: no limit
+    # The occurrence lifecycle policy (offsets in seconds, see application/lifecycle.py); NULL: the defaults.
+    sa.Column("lifecycle", postgresql.JSONB),
     sa.Column("status", sa.Text, nullable=False),  # active | archived
     sa.Column("materialized_until", sa.Date),  # occurrences exist up to this date
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -93,8 +96,23 @@ occurrences = sa.Table(
     sa.Column("date", sa.Date, nullable=False),
     sa.Column("capacity", sa.Integer, nullable=False),  # the event capacity
     sa.Column("participants", sa.Integer, nullable=False, server_default="0"),  # distinct, live
+    # The lifecycle (event_service/domain/lifecycle.py): scheduled -> confirming -> ready -> running -> finished,
+    # or cancelled.
+    sa.Column("state", sa.Text, nullable=False, server_default="scheduled"),
+    sa.Column("state_changed_at", sa.DateTime(timezone=True)),  # NULL: scheduled since it was created
+    # The scheduler's work queue: when something may next be due; NULL when nothing ever will
+    # (finished, cancelled). New rows and rows whose sessions moved get now(): the next pass
+    # works their timetable out from their sessions.
+    sa.Column("next_due_at", sa.DateTime(timezone=True), server_default=sa.text("now()")),
+    # The occurrence's aggregate version on turnout.catalog.v1 (OccurrenceStateChanged).
+    sa.Column("version", sa.BigInteger, nullable=False, server_default="1"),
+    # Offsets (seconds before the start) of the reminders published (OccurrenceReminderDue).
+    sa.Column("reminders_sent", postgresql.ARRAY(sa.Integer), nullable=False, server_default="{}"),
     sa.UniqueConstraint("event_id", "date", name="occurrences_event_date_unique"),
     sa.CheckConstraint("participants >= 0", name="occurrences_participants_not_negative"),
+    sa.CheckConstraint("state IN ('scheduled', 'confirming', 'ready', 'running', 'finished', 'cancelled')",
+                       name="occurrences_state_known"),
+    sa.Index("occurrences_next_due_at", "next_due_at", postgresql_where=sa.text("next_due_at IS NOT NULL")),
 )
 
 sessions = sa.Table(

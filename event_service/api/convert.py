@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from event_service.domain.events import Event, EventKind, EventStatus, Occurrence, Service, Session
 from event_service.domain.ledger import ReleaseReason, Seat, SeatState, SessionCounts
+from event_service.domain.lifecycle import LifecycleOccurrence, OccurrenceState
 from event_service.domain.recurrence import Frequency
 from event_service.domain.venues import Venue
 from kernel.resources import to_timestamp
@@ -117,3 +118,28 @@ def duration_to_timedelta(seconds: int, nanos: int) -> timedelta:
     (and are refused by the domain) instead of overflowing."""
     clamped = max(-_DURATION_CLAMP_SECONDS, min(_DURATION_CLAMP_SECONDS, seconds))
     return timedelta(seconds=clamped, microseconds=nanos / 1000)
+
+
+STATE_TO_PROTO = {
+    OccurrenceState.SCHEDULED: session_pb2.OCCURRENCE_STATE_SCHEDULED,
+    OccurrenceState.CONFIRMING: session_pb2.OCCURRENCE_STATE_CONFIRMING,
+    OccurrenceState.READY: session_pb2.OCCURRENCE_STATE_READY,
+    OccurrenceState.RUNNING: session_pb2.OCCURRENCE_STATE_RUNNING,
+    OccurrenceState.FINISHED: session_pb2.OCCURRENCE_STATE_FINISHED,
+    OccurrenceState.CANCELLED: session_pb2.OCCURRENCE_STATE_CANCELLED,
+}
+STATE_FROM_PROTO = {value: key for key, value in STATE_TO_PROTO.items()}
+
+
+def lifecycle_occurrence_to_proto(occurrence: LifecycleOccurrence) -> session_pb2.Occurrence:
+    message = session_pb2.Occurrence(
+        name=f"occurrences/{occurrence.id}", event=f"events/{occurrence.event_id}",
+        date=occurrence.date.isoformat(), capacity=occurrence.capacity, participants=occurrence.participants,
+        state=STATE_TO_PROTO[occurrence.state])
+    if occurrence.state_changed_at is not None:
+        message.state_change_time.CopyFrom(to_timestamp(occurrence.state_changed_at))
+    if occurrence.starts_at is not None:
+        message.start_time.CopyFrom(to_timestamp(occurrence.starts_at))
+    if occurrence.ends_at is not None:
+        message.end_time.CopyFrom(to_timestamp(occurrence.ends_at))
+    return message

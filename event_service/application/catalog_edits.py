@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime
 
 from event_service.adapters import catalog_edits_repository as edits
 from event_service.adapters import catalog_repository as repo
-from event_service.adapters import venue_repository
+from event_service.adapters import lifecycle_repository, venue_repository
 from event_service.adapters.tables import idempotency_keys
 from event_service.application import ledger
 from event_service.application.catalog import _materialise, get_event, get_session
@@ -146,6 +146,8 @@ async def update_session(command: UpdateSession, uow_factory: UnitOfWorkFactory,
                 f"session {session_id} has more live registrations than {capacity}; cancel some first",
                 reason="CAPACITY_BELOW_REGISTRATIONS",
                 metadata={"resource": f"sessions/{session_id}", "field": "session.capacity"})
+        if "start_time" in paths:  # the occurrence's start or end may have moved: its timetable too
+            await lifecycle_repository.recheck(uow.connection, [row.occurrence_id])
         session = await repo.get_session(uow.connection, session_id)
         assert session is not None
         uow.record(SessionUpdated(session, paths))
@@ -174,6 +176,7 @@ async def delete_session(command: DeleteSession, uow_factory: UnitOfWorkFactory)
             raise FailedPrecondition(
                 f"session {session_id} has live registrations; cancel them first",
                 reason="SESSION_HAS_REGISTRATIONS", metadata={"resource": f"sessions/{session_id}"})
+        await lifecycle_repository.recheck(uow.connection, [deleted.occurrence_id])
         uow.record(SessionDeleted(session_id, deleted.event_id, deleted.occurrence_id, deleted.version + 1))
         return {"session_id": session_id}
 

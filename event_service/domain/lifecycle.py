@@ -52,7 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from kernel.errors import FailedPrecondition, Validator
@@ -322,3 +322,46 @@ def _aware(*moments: datetime) -> None:
     for moment in moments:
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError(f"{moment.isoformat()} has no time zone; the lifecycle works on aware datetimes")
+
+
+# --- the occurrence as the lifecycle sees it, and its domain event ---------------------------
+
+
+@dataclass(frozen=True)
+class LifecycleOccurrence:
+    """An occurrence with its lifecycle state; `starts_at`/`ends_at` come from its sessions
+    (the earliest start, the latest end) and are None when it has none."""
+
+    id: str
+    event_id: str
+    date: date
+    capacity: int
+    participants: int
+    state: OccurrenceState
+    state_changed_at: datetime | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    version: int
+    reminders_sent: tuple[timedelta, ...] = ()
+
+
+@dataclass(frozen=True)
+class OccurrenceStateChanged:
+    """One step of an occurrence's lifecycle (aggregate: the occurrence at `occurrence.version`)."""
+
+    occurrence: LifecycleOccurrence  # after the step
+    from_state: OccurrenceState
+    to_state: OccurrenceState
+    by: Actor
+    at: datetime
+    release_unanswered: bool = False
+
+
+@dataclass(frozen=True)
+class OccurrenceReminderDue:
+    """A reminder is due: the occurrence starts in about `offset` (aggregate: the occurrence
+    at `occurrence.version`)."""
+
+    occurrence: LifecycleOccurrence
+    offset: timedelta
+    at: datetime

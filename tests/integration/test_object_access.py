@@ -30,6 +30,7 @@ PUBLIC_READS = {
     ("GET", "/v1/venues/{venue_id}"),
     ("GET", "/v1/events/{event_id}"),
     ("GET", "/v1/sessions/{session_id}"),
+    ("GET", "/v1/occurrences/{occurrence_id}"),  # its state, dates and participant count, no one's data
     ("GET", "/v1/venues/{venue_id}/stats"),  # read model
     ("GET", "/v1/sessions/{session_id}/availability"),  # read model
 }
@@ -42,6 +43,7 @@ REFUSED: dict[tuple[str, str], dict | None] = {
     ("DELETE", "/v1/events/{event_id}"): None,
     ("POST", "/v1/events/{event_id}/archive"): {},
     ("POST", "/v1/events/{event_id}/activate"): {},
+    ("POST", "/v1/occurrences/{occurrence_id}/transition"): {"state": "cancelled"},
     ("GET", "/v1/events/{event_id}/stats"): None,
     ("PATCH", "/v1/sessions/{session_id}"): {"capacity": 4},
     ("DELETE", "/v1/sessions/{session_id}"): None,
@@ -118,6 +120,7 @@ async def world(gateway, settings, event_deps, participant_stub, unique):
         "ids": {
             "participant_id": a, "registration_id": booked.json()["id"], "seat_id": booked.json()["seat_id"],
             "draft_id": draft.json()["id"], "session_id": session_id, "event_id": occurrence.event_id,
+            "occurrence_id": occurrence.occurrence_id,
             "venue_id": event["venue_id"], "template_id": "monthly", "rebuild_id": str(uuid.uuid4()),
         },
     }

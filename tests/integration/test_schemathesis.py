@@ -162,7 +162,8 @@ async def known_ids(rest, participant_stub) -> dict[str, str]:
     draft = await rest.post("/v1/drafts", json={})
     assert draft.status_code == 201, draft.text
     return {"venue_id": venue.json()["id"], "event_id": event.json()["id"], "session_id": session_id,
-            "participant_id": participant, "registration_id": booked.json()["id"], "draft_id": draft.json()["id"]}
+            "participant_id": participant, "registration_id": booked.json()["id"], "draft_id": draft.json()["id"],
+            "occurrence_id": sessions[0]["occurrence_id"]}
 
 
 def _cases(operation, mode: GenerationMode, path_parameters: dict[str, str] | None) -> list:

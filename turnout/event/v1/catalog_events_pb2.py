@@ -22,34 +22,42 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from turnout.event.v1 import event_pb2 as turnout_dot_event_dot_v1_dot_event__pb2
 from turnout.event.v1 import session_pb2 as turnout_dot_event_dot_v1_dot_session__pb2
 from turnout.event.v1 import venue_pb2 as turnout_dot_event_dot_v1_dot_venue__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%turnout/event/v1/catalog_events.proto\x12\x10turnout.event.v1\x1a\x1cturnout/event/v1/event.proto\x1a\x1eturnout/event/v1/session.proto\x1a\x1cturnout/event/v1/venue.proto\"6\n\x0cVenueCreated\x12&\n\x05venue\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Venue\"6\n\x0c\x45ventCreated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\"p\n\x10SessionScheduled\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12\x30\n\noccurrence\x18\x02 \x01(\x0b\x32\x1c.turnout.event.v1.Occurrence\"N\n\x0c\x45ventUpdated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"f\n\rEventArchived\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12\x11\n\tautomatic\x18\x02 \x01(\x08\x12\x1a\n\x12live_registrations\x18\x03 \x01(\x05\"8\n\x0e\x45ventActivated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\"4\n\x0c\x45ventDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0ereleased_seats\x18\x02 \x01(\x05\"T\n\x0eSessionUpdated\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x0eSessionDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x12\n\noccurrence\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%turnout/event/v1/catalog_events.proto\x12\x10turnout.event.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cturnout/event/v1/event.proto\x1a\x1eturnout/event/v1/session.proto\x1a\x1cturnout/event/v1/venue.proto\"6\n\x0cVenueCreated\x12&\n\x05venue\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Venue\"6\n\x0c\x45ventCreated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\"p\n\x10SessionScheduled\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12\x30\n\noccurrence\x18\x02 \x01(\x0b\x32\x1c.turnout.event.v1.Occurrence\"N\n\x0c\x45ventUpdated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"f\n\rEventArchived\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\x12\x11\n\tautomatic\x18\x02 \x01(\x08\x12\x1a\n\x12live_registrations\x18\x03 \x01(\x05\"8\n\x0e\x45ventActivated\x12&\n\x05\x65vent\x18\x01 \x01(\x0b\x32\x17.turnout.event.v1.Event\"4\n\x0c\x45ventDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0ereleased_seats\x18\x02 \x01(\x05\"T\n\x0eSessionUpdated\x12*\n\x07session\x18\x01 \x01(\x0b\x32\x19.turnout.event.v1.Session\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"A\n\x0eSessionDeleted\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x12\n\noccurrence\x18\x03 \x01(\t\"\xce\x02\n\x16OccurrenceStateChanged\x12\x30\n\noccurrence\x18\x01 \x01(\x0b\x32\x1c.turnout.event.v1.Occurrence\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x35\n\nfrom_state\x18\x03 \x01(\x0e\x32!.turnout.event.v1.OccurrenceState\x12\x33\n\x08to_state\x18\x04 \x01(\x0e\x32!.turnout.event.v1.OccurrenceState\x12:\n\x05\x63\x61use\x18\x05 \x01(\x0e\x32+.turnout.event.v1.OccurrenceTransitionCause\x12/\n\x0b\x63hange_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12release_unanswered\x18\x07 \x01(\x08\"\xb1\x01\n\x15OccurrenceReminderDue\x12\x30\n\noccurrence\x18\x01 \x01(\x0b\x32\x1c.turnout.event.v1.Occurrence\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12)\n\x06offset\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12,\n\x08\x64ue_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\x9a\x01\n\x19OccurrenceTransitionCause\x12+\n\'OCCURRENCE_TRANSITION_CAUSE_UNSPECIFIED\x10\x00\x12)\n%OCCURRENCE_TRANSITION_CAUSE_SCHEDULER\x10\x01\x12%\n!OCCURRENCE_TRANSITION_CAUSE_ADMIN\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.event.v1.catalog_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_VENUECREATED']._serialized_start=151
-  _globals['_VENUECREATED']._serialized_end=205
-  _globals['_EVENTCREATED']._serialized_start=207
-  _globals['_EVENTCREATED']._serialized_end=261
-  _globals['_SESSIONSCHEDULED']._serialized_start=263
-  _globals['_SESSIONSCHEDULED']._serialized_end=375
-  _globals['_EVENTUPDATED']._serialized_start=377
-  _globals['_EVENTUPDATED']._serialized_end=455
-  _globals['_EVENTARCHIVED']._serialized_start=457
-  _globals['_EVENTARCHIVED']._serialized_end=559
-  _globals['_EVENTACTIVATED']._serialized_start=561
-  _globals['_EVENTACTIVATED']._serialized_end=617
-  _globals['_EVENTDELETED']._serialized_start=619
-  _globals['_EVENTDELETED']._serialized_end=671
-  _globals['_SESSIONUPDATED']._serialized_start=673
-  _globals['_SESSIONUPDATED']._serialized_end=757
-  _globals['_SESSIONDELETED']._serialized_start=759
-  _globals['_SESSIONDELETED']._serialized_end=824
+  _globals['_OCCURRENCETRANSITIONCAUSE']._serialized_start=1409
+  _globals['_OCCURRENCETRANSITIONCAUSE']._serialized_end=1563
+  _globals['_VENUECREATED']._serialized_start=216
+  _globals['_VENUECREATED']._serialized_end=270
+  _globals['_EVENTCREATED']._serialized_start=272
+  _globals['_EVENTCREATED']._serialized_end=326
+  _globals['_SESSIONSCHEDULED']._serialized_start=328
+  _globals['_SESSIONSCHEDULED']._serialized_end=440
+  _globals['_EVENTUPDATED']._serialized_start=442
+  _globals['_EVENTUPDATED']._serialized_end=520
+  _globals['_EVENTARCHIVED']._serialized_start=522
+  _globals['_EVENTARCHIVED']._serialized_end=624
+  _globals['_EVENTACTIVATED']._serialized_start=626
+  _globals['_EVENTACTIVATED']._serialized_end=682
+  _globals['_EVENTDELETED']._serialized_start=684
+  _globals['_EVENTDELETED']._serialized_end=736
+  _globals['_SESSIONUPDATED']._serialized_start=738
+  _globals['_SESSIONUPDATED']._serialized_end=822
+  _globals['_SESSIONDELETED']._serialized_start=824
+  _globals['_SESSIONDELETED']._serialized_end=889
+  _globals['_OCCURRENCESTATECHANGED']._serialized_start=892
+  _globals['_OCCURRENCESTATECHANGED']._serialized_end=1226
+  _globals['_OCCURRENCEREMINDERDUE']._serialized_start=1229
+  _globals['_OCCURRENCEREMINDERDUE']._serialized_end=1406
 # @@protoc_insertion_point(module_scope)

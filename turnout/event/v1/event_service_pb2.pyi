@@ -269,3 +269,19 @@ class GetSeatRequest(_message.Message):
     NAME_FIELD_NUMBER: _ClassVar[int]
     name: str
     def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class GetOccurrenceRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class TransitionOccurrenceRequest(_message.Message):
+    __slots__ = ("name", "target_state", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TARGET_STATE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    target_state: _session_pb2.OccurrenceState
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., target_state: _Optional[_Union[_session_pb2.OccurrenceState, str]] = ..., request_id: _Optional[str] = ...) -> None: ...

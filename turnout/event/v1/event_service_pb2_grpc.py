@@ -140,6 +140,16 @@ class EventServiceStub:
                 request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetSeatRequest.SerializeToString,
                 response_deserializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
                 _registered_method=True)
+        self.GetOccurrence = channel.unary_unary(
+                '/turnout.event.v1.EventService/GetOccurrence',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetOccurrenceRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.FromString,
+                _registered_method=True)
+        self.TransitionOccurrence = channel.unary_unary(
+                '/turnout.event.v1.EventService/TransitionOccurrence',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.TransitionOccurrenceRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.FromString,
+                _registered_method=True)
 
 
 class EventServiceServicer:
@@ -291,6 +301,23 @@ class EventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetOccurrence(self, request, context):
+        """Gets one occurrence with its lifecycle state, start and end.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TransitionOccurrence(self, request, context):
+        """Moves an occurrence one step along its lifecycle (admins): any allowed step, including
+        cancelling and moving ahead of the timetable. An invalid step is refused with
+        FAILED_PRECONDITION, reason INVALID_TRANSITION, metadata `state` (the current state),
+        `target` and `allowed`. Publishes OccurrenceStateChanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -393,6 +420,16 @@ def add_EventServiceServicer_to_server(servicer, server):
                     servicer.GetSeat,
                     request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetSeatRequest.FromString,
                     response_serializer=turnout_dot_event_dot_v1_dot_seat__pb2.Seat.SerializeToString,
+            ),
+            'GetOccurrence': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOccurrence,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetOccurrenceRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.SerializeToString,
+            ),
+            'TransitionOccurrence': grpc.unary_unary_rpc_method_handler(
+                    servicer.TransitionOccurrence,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.TransitionOccurrenceRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -936,6 +973,60 @@ class EventService:
             '/turnout.event.v1.EventService/GetSeat',
             turnout_dot_event_dot_v1_dot_event__service__pb2.GetSeatRequest.SerializeToString,
             turnout_dot_event_dot_v1_dot_seat__pb2.Seat.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOccurrence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/GetOccurrence',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.GetOccurrenceRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TransitionOccurrence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/TransitionOccurrence',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.TransitionOccurrenceRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.FromString,
             options,
             channel_credentials,
             insecure,

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -9,19 +10,44 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class OccurrenceState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OCCURRENCE_STATE_UNSPECIFIED: _ClassVar[OccurrenceState]
+    OCCURRENCE_STATE_SCHEDULED: _ClassVar[OccurrenceState]
+    OCCURRENCE_STATE_CONFIRMING: _ClassVar[OccurrenceState]
+    OCCURRENCE_STATE_READY: _ClassVar[OccurrenceState]
+    OCCURRENCE_STATE_RUNNING: _ClassVar[OccurrenceState]
+    OCCURRENCE_STATE_FINISHED: _ClassVar[OccurrenceState]
+    OCCURRENCE_STATE_CANCELLED: _ClassVar[OccurrenceState]
+OCCURRENCE_STATE_UNSPECIFIED: OccurrenceState
+OCCURRENCE_STATE_SCHEDULED: OccurrenceState
+OCCURRENCE_STATE_CONFIRMING: OccurrenceState
+OCCURRENCE_STATE_READY: OccurrenceState
+OCCURRENCE_STATE_RUNNING: OccurrenceState
+OCCURRENCE_STATE_FINISHED: OccurrenceState
+OCCURRENCE_STATE_CANCELLED: OccurrenceState
+
 class Occurrence(_message.Message):
-    __slots__ = ("name", "event", "date", "capacity", "participants")
+    __slots__ = ("name", "event", "date", "capacity", "participants", "state", "state_change_time", "start_time", "end_time")
     NAME_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    STATE_CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
     name: str
     event: str
     date: str
     capacity: int
     participants: int
-    def __init__(self, name: _Optional[str] = ..., event: _Optional[str] = ..., date: _Optional[str] = ..., capacity: _Optional[int] = ..., participants: _Optional[int] = ...) -> None: ...
+    state: OccurrenceState
+    state_change_time: _timestamp_pb2.Timestamp
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., event: _Optional[str] = ..., date: _Optional[str] = ..., capacity: _Optional[int] = ..., participants: _Optional[int] = ..., state: _Optional[_Union[OccurrenceState, str]] = ..., state_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Session(_message.Message):
     __slots__ = ("name", "event", "occurrence", "service", "venue", "start_time", "end_time", "capacity", "booking_window_days", "held", "confirmed", "available", "template_key", "event_title", "service_display_name", "venue_display_name", "pools")
