@@ -44,7 +44,7 @@ from event_service.domain.events import (
     resource_id_or_none,
 )
 from event_service.domain.venues import Venue, VenueCreated, new_venue
-from kernel import pagination
+from kernel import pagination, periodic
 from kernel.errors import AlreadyExists, InvalidArgument, NotFound, Validator, with_field_prefix
 from kernel.idempotency import execute_once
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -211,21 +211,16 @@ async def keep_materialised(uow_factory: UnitOfWorkFactory, stop: asyncio.Event,
     extend_materialisation, then archive the one-off events whose date has passed."""
     from event_service.application.catalog_edits import archive_past_one_offs  # it builds on this module
 
-    while not stop.is_set():
-        try:
-            now = clock()
-            created = await extend_materialisation(uow_factory, now)
-            if created:
-                log.info("materialised sessions", extra={"fields": {"sessions": created}})
-            archived = await archive_past_one_offs(uow_factory, now)
-            if archived:
-                log.info("archived past one-off events", extra={"fields": {"events": archived}})
-        except Exception:
-            log.exception("materialisation round failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=every)
-        except TimeoutError:
-            pass
+    async def one_pass() -> None:
+        now = clock()
+        created = await extend_materialisation(uow_factory, now)
+        if created:
+            log.info("materialised sessions", extra={"fields": {"sessions": created}})
+        archived = await archive_past_one_offs(uow_factory, now)
+        if archived:
+            log.info("archived past one-off events", extra={"fields": {"events": archived}})
+
+    await periodic.repeat(one_pass, stop, interval=every, what="materialisation round")
 
 
 async def _materialise_for_view(uow_factory: UnitOfWorkFactory, event_id: str, before: datetime,

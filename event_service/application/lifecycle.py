@@ -45,6 +45,7 @@ from event_service.domain.lifecycle import (
     releases_unanswered,
     transition,
 )
+from kernel import periodic
 from kernel.errors import Aborted, DomainError, InvalidArgument, NotFound
 from kernel.idempotency import execute_once
 from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
@@ -255,17 +256,10 @@ async def run_scheduler(
     """A background job of event-service (`kernel.runner.serve_grpc(background=...)`): a pass
     every `interval` seconds until `stop` is set. A failed pass (database away) is logged and
     retried at the next tick; the job itself never dies of it."""
-    while not stop.is_set():
-        try:
-            taken = await advance_all(uow_factory, clock(), batch=batch, event_ids=event_ids)
-            if taken:
-                log.info("occurrence lifecycle steps", extra={"fields": {"count": taken}})
-            await refresh_gauge(uow_factory)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the occurrence lifecycle pass failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+    async def one_pass() -> None:
+        taken = await advance_all(uow_factory, clock(), batch=batch, event_ids=event_ids)
+        if taken:
+            log.info("occurrence lifecycle steps", extra={"fields": {"count": taken}})
+        await refresh_gauge(uow_factory)
+
+    await periodic.repeat(one_pass, stop, interval=interval, what="the occurrence lifecycle pass")

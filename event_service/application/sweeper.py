@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 from event_service.adapters import ledger_repository
 from event_service.application.ledger import expire
+from kernel import periodic
 from kernel.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger("turnout.sweeper")
@@ -61,16 +62,9 @@ async def run_sweeper(
     """A background job of event-service (`kernel.runner.serve_grpc(background=...)`): sweeps
     every `interval` seconds until `stop` is set. A failed pass (database away) is logged and
     retried at the next tick; the job itself never dies of it."""
-    while not stop.is_set():
-        try:
-            swept = await sweep_all(uow_factory, clock(), batch=batch)
-            if swept:
-                log.info("expired holds", extra={"fields": {"count": swept}})
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - keep sweeping; the next pass retries
-            log.exception("sweeping expired holds failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+    async def one_pass() -> None:
+        swept = await sweep_all(uow_factory, clock(), batch=batch)
+        if swept:
+            log.info("expired holds", extra={"fields": {"count": swept}})
+
+    await periodic.repeat(one_pass, stop, interval=interval, what="sweeping expired holds")

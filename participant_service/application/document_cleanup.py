@@ -19,6 +19,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from kernel import periodic
 from kernel.unit_of_work import UnitOfWorkFactory
 from participant_service.adapters import document_repository
 from participant_service.adapters.document_store import DocumentStore
@@ -58,13 +59,8 @@ async def run_document_cleanup(documents: DocumentStore, uow_factory: UnitOfWork
                                max_age: timedelta, interval: float) -> None:
     """Runs the cleanup every `interval` seconds until `stop` is set; a failed run is logged
     and retried at the next interval."""
-    while not stop.is_set():
-        try:
-            report = await cleanup_documents(documents, uow_factory, max_age=max_age)
-            log.info("document cleanup", extra={"fields": vars(report)})
-        except Exception:  # noqa: BLE001 - the next run tries again
-            log.exception("document cleanup failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=interval)
-        except TimeoutError:
-            pass
+    async def one_pass() -> None:
+        report = await cleanup_documents(documents, uow_factory, max_age=max_age)
+        log.info("document cleanup", extra={"fields": vars(report)})
+
+    await periodic.repeat(one_pass, stop, interval=interval, what="document cleanup")

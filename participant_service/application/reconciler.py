@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
+from kernel import periodic
 from kernel.errors import DomainError, FailedPrecondition, Unavailable
 from kernel.idempotency import execute_once
 from participant_service.adapters import registration_repository as repository
@@ -170,15 +171,5 @@ def _back_off(session_id: str, deps: RegistrationDeps) -> None:
 
 async def run_reconciler(deps: RegistrationDeps, interval_seconds: float, stop: asyncio.Event) -> None:
     """Passes every `interval_seconds`, or at once when a seat may have freed, until `stop`."""
-    while not stop.is_set():
-        deps.seat_freed.clear()
-        try:
-            await reconcile_once(deps)
-        except Exception:  # a failed pass must not stop the next one
-            log.exception("registration reconciler pass failed")
-        woken = [asyncio.ensure_future(deps.seat_freed.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(woken, timeout=interval_seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in woken:
-                waiter.cancel()
+    await periodic.repeat(lambda: reconcile_once(deps), stop, interval=interval_seconds,
+                          what="registration reconciler pass", wake=deps.seat_freed)
