@@ -178,6 +178,8 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: FieldName
                 allowed = info.metadata.get("allowed", "")
                 problem.extensions.update(state=info.metadata.get("state", ""),
                                           allowed=allowed.split(",") if allowed else [])
+            if info.reason == "OCCURRENCE_CLOSED":  # the ledger: which final state closed it
+                problem.extensions.update(state=info.metadata.get("state", ""))
         elif any_detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad_request = error_details_pb2.BadRequest()
             any_detail.Unpack(bad_request)

@@ -19,7 +19,7 @@ expire, sweep) takes its row locks in one fixed order, so none can deadlock anot
 Ids are ordered as Python's `sorted` orders them (code points; `COLLATE "C"` in SQL).
 
 Taking a seat (HoldSeat, BookSeat) is one call of the PL/pgSQL function
-`event_service.take_seat` (migration 0003), on the unit of work's asyncpg connection: it
+`event_service.take_seat` (migration 0003, replaced by 0005), on the unit of work's asyncpg connection: it
 claims the idempotency key (with the success outcome; a refusal rolls it back), reads the
 session, its event, occurrence, pools and this participant in one plain snapshot, and when
 no hold of the occurrence is due and that snapshot already refuses, returns every capacity
@@ -33,6 +33,11 @@ admin override skips the event, pool and session checks. On success it returns e
 session's counts and version after the changes and each touched participant's live count
 before them, from which `counts_after_each` gives the counts every change publishes. The
 session rules (archive, start, booking window) are judged in Python on the values it returns.
+A cancelled or finished occurrence (OCCURRENCE_CLOSED) is refused by the fast path on the
+snapshot and, under concurrency, by the locked path at step 3: the occurrence row is always
+locked there (by the UPDATE that counts participants, else FOR SHARE) and its state judged on
+the locked row, so a lifecycle step to a final state (an UPDATE of that row) and a take are
+ordered by the row lock; confirming a hold takes the same FOR SHARE (`lock_open_occurrence`).
 
 Confirm, release and expiry (`apply`) run the same steps from Python with SQLAlchemy.
 
@@ -126,6 +131,14 @@ async def lock_due(connection: AsyncConnection, *, now: datetime, occurrence_id:
     return [_seat(row) for row in await connection.execute(query)]
 
 
+async def lock_open_occurrence(connection: AsyncConnection, occurrence_id: str) -> str | None:
+    """Step 3 for a change that moves no occurrence counter (confirming a hold): locks the
+    occurrence row FOR SHARE (a concurrent lifecycle step, an UPDATE of the row, waits for this
+    transaction, or this waits for it and reads its result) and returns its lifecycle state."""
+    return await connection.scalar(
+        sa.select(occurrences.c.state).where(occurrences.c.id == occurrence_id).with_for_update(read=True))
+
+
 async def move(connection: AsyncConnection, seat: Seat) -> None:
     """Writes a locked seat's new state."""
     await connection.execute(seats.update().where(seats.c.id == seat.id).values(
@@ -161,6 +174,7 @@ class Taken:
     event_archived: bool = False
     starts_at: datetime | None = None
     booking_window_days: int = 0
+    occurrence_state: str = ""  # in the snapshot, or the closed state the locked path found
     refusals: tuple[Refusal, ...] = ()
     refusal: Refusal | None = None
     seat: Seat | None = None  # the seat taken, in its occurrence
@@ -187,6 +201,7 @@ async def take(driver: Any, *, request_id: str, method: str, fingerprint: str, o
         return Taken()
     base = dict(found=True, occurrence_id=row["occurrence_id"], event_archived=row["event_archived"],
                 starts_at=row["starts_at"], booking_window_days=row["booking_window_days"],
+                occurrence_state=row["occurrence_state"],
                 refusals=tuple(Refusal(r) for r in row["refusals"] or ()))
     if row["refusal"] is not None or base["refusals"]:
         return Taken(**base, refusal=Refusal(row["refusal"]) if row["refusal"] is not None else None)

@@ -12,7 +12,10 @@ retried success answers the same seat as it is now (held, confirmed, or released
 The session rules (archived, started, booking window) are judged here, by this service's
 clock, on the plain read the function makes at the start of the transaction (a refusal rolls
 back whatever the call wrote); an archive committed while a hold is in flight orders after
-that hold (the hold is one of the registrations archiving finds).
+that hold (the hold is one of the registrations archiving finds). A cancelled or finished
+occurrence (OCCURRENCE_CLOSED) is judged on that read too, and again inside the function on
+the locked occurrence row, so no seat is taken, and no hold confirmed, after the lifecycle
+step that closed the occurrence committed.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from event_service.adapters.tables import idempotency_keys
 from event_service.application import access
 from event_service.domain.ledger import (
     HoldNotActive,
+    Refusal,
     ReleaseReason,
     Seat,
     SeatChange,
@@ -38,6 +42,7 @@ from event_service.domain.ledger import (
     first_refusal,
     moved,
     new_seat,
+    occurrence_closed,
     seat_id_from,
     session_refusal,
     take_request,
@@ -113,22 +118,24 @@ async def take_seat(command: TakeSeat, uow_factory: UnitOfWorkFactory, now: date
         if not result.found:
             raise _missing_session(request.session_id)
         static = session_refusal(now=now, starts_at=result.starts_at, booking_window_days=result.booking_window_days,
-                                 event_archived=result.event_archived)
+                                 event_archived=result.event_archived, occurrence_state=result.occurrence_state)
         if static is not None:
-            refused = SeatRefused(static, request.session_id)
+            refused = SeatRefused(static, request.session_id, occurrence_state=result.occurrence_state)
             # Without fast-path refusals the call took the locked path: the rollback undoes it.
             raise RefusedBeforeWriting(refused) if result.refusals else refused
         if result.refusals:
             # Fast path: the plain read (no due hold) already refuses; only the key was written.
             refusal = first_refusal(result.refusals)
             if refusal is not None:
-                raise RefusedBeforeWriting(SeatRefused(refusal, request.session_id))
+                raise RefusedBeforeWriting(SeatRefused(refusal, request.session_id,
+                                                       occurrence_state=result.occurrence_state))
             # No refusal after all: take the locked path (the key is claimed in this transaction).
             result = await ledger_repository.take(driver, request_id="", method=method,
                                                   fingerprint=command.fingerprint, outcome=outcome, seat=seat,
                                                   now=now, fast=False)
         if result.refusal is not None:
-            raise SeatRefused(result.refusal, request.session_id)  # rolls back whatever the call wrote
+            # Rolls back whatever the call wrote.
+            raise SeatRefused(result.refusal, request.session_id, occurrence_state=result.occurrence_state)
         _record_expired(uow, list(result.expired), list(result.applied))
         last = result.applied[-1]
         booked = result.seat
@@ -155,7 +162,9 @@ async def take_seat(command: TakeSeat, uow_factory: UnitOfWorkFactory, now: date
 async def confirm_seat(command: ConfirmSeat, uow_factory: UnitOfWorkFactory, now: datetime) -> Seat:
     """HELD → CONFIRMED. Confirming a confirmed seat again answers it unchanged; a hold that
     was released, expired or ran out is HOLD_NOT_ACTIVE (and one that ran out is given back
-    at once rather than at the sweeper's next pass)."""
+    at once rather than at the sweeper's next pass); a live hold in a cancelled or finished
+    occurrence is OCCURRENCE_CLOSED (judged on the occurrence row locked FOR SHARE, step 3 of
+    the lock order; the hold stays until it runs out or is released)."""
     seat_id = seat_id_from(command.name)
     answered: list[Seat] = []
 
@@ -169,6 +178,11 @@ async def confirm_seat(command: ConfirmSeat, uow_factory: UnitOfWorkFactory, now
             return {"seat_id": seat.id}
         if seat.state is not SeatState.HELD or seat.due(now):
             raise HoldNotActive(seat)
+        # Steps 1 (the seat, locked above) and 2 (nothing: a confirmation changes no live
+        # count) done, step 3: the occurrence must still be open.
+        state = await ledger_repository.lock_open_occurrence(uow.connection, seat.occurrence_id)
+        if occurrence_closed(state):
+            raise SeatRefused(Refusal.OCCURRENCE_CLOSED, seat.session_id, occurrence_state=state)
         confirmed = moved(seat, SeatState.CONFIRMED, now)
         await ledger_repository.move(uow.connection, confirmed)
         (applied,) = await ledger_repository.apply(uow.connection, [SeatChange(confirmed, SeatState.HELD)])

@@ -5,13 +5,23 @@ applies, in which order, and what a change does to the counters.
 
 Precedence when several refusals apply (the first one wins):
 
-    NOT_FOUND (unknown session) → EVENT_ARCHIVED → SESSION_STARTED → OUTSIDE_BOOKING_WINDOW
-    → ALREADY_REGISTERED → LIMIT_PER_PARTICIPANT → EVENT_FULL → POOL_FULL → SOLD_OUT
+    NOT_FOUND (unknown session) → EVENT_ARCHIVED → OCCURRENCE_CLOSED → SESSION_STARTED
+    → OUTSIDE_BOOKING_WINDOW → ALREADY_REGISTERED → LIMIT_PER_PARTICIPANT → EVENT_FULL
+    → POOL_FULL → SOLD_OUT
 
 Rules about the session itself come before rules about this participant, which come before
 shared capacity, from the widest bucket (the event) to the narrowest (the session). The
 locked path checks the buckets in exactly this order (it is also the lock order), so the
 first conditional UPDATE that fails names the reason the fast path would have named.
+
+OCCURRENCE_CLOSED: the session's occurrence is `cancelled` or `finished` (lifecycle final
+states; `running` is not closed: SESSION_STARTED says whether the session itself began).
+It holds under concurrency in Postgres, not in Python: the locked path locks the occurrence
+row at step 3 and judges its state there, so a take commits either before a cancel/finish
+(which waits for it) or after, and is then refused. A refusal of steps 1-2 (ALREADY_REGISTERED,
+LIMIT_PER_PARTICIPANT) is renamed OCCURRENCE_CLOSED when the occurrence is closed by then
+(final states never change, so a plain read suffices). Confirming a hold in a closed
+occurrence is refused too (ConfirmSeat, same check under the same lock).
 
 The capacity rules run in Postgres (`event_service.take_seat`): the fast path on its plain
 read and the locked path by its conditional UPDATEs. `refusals` below states the fast path's
@@ -58,6 +68,7 @@ class Refusal(Enum):
     """Why a seat cannot be taken, in order of precedence (see the module docstring)."""
 
     EVENT_ARCHIVED = "EVENT_ARCHIVED"
+    OCCURRENCE_CLOSED = "OCCURRENCE_CLOSED"
     SESSION_STARTED = "SESSION_STARTED"
     OUTSIDE_BOOKING_WINDOW = "OUTSIDE_BOOKING_WINDOW"
     ALREADY_REGISTERED = "ALREADY_REGISTERED"
@@ -71,6 +82,7 @@ PRECEDENCE: tuple[Refusal, ...] = tuple(Refusal)
 
 _MESSAGES = {
     Refusal.EVENT_ARCHIVED: "the event is archived",
+    Refusal.OCCURRENCE_CLOSED: "the occurrence is closed",
     Refusal.SESSION_STARTED: "the session has started",
     Refusal.OUTSIDE_BOOKING_WINDOW: "the booking window of the session has not opened yet",
     Refusal.ALREADY_REGISTERED: "the participant already has a seat in this session",
@@ -81,9 +93,24 @@ _MESSAGES = {
 }
 
 
+# Lifecycle states of an occurrence that take no seat and confirm no hold (final states).
+CLOSED_STATES = {"cancelled": "the occurrence is cancelled", "finished": "the occurrence has finished"}
+
+
+def occurrence_closed(state: str | None) -> bool:
+    return state in CLOSED_STATES
+
+
 class SeatRefused(FailedPrecondition):
-    def __init__(self, refusal: Refusal, session_id: str):
-        super().__init__(_MESSAGES[refusal], reason=refusal.value, metadata={"session": f"sessions/{session_id}"})
+    """A refusal naming the session; OCCURRENCE_CLOSED also names the occurrence's `state`."""
+
+    def __init__(self, refusal: Refusal, session_id: str, *, occurrence_state: str | None = None):
+        metadata = {"session": f"sessions/{session_id}"}
+        message = _MESSAGES[refusal]
+        if refusal is Refusal.OCCURRENCE_CLOSED and occurrence_state:
+            metadata["state"] = occurrence_state
+            message = CLOSED_STATES.get(occurrence_state, message)
+        super().__init__(message, reason=refusal.value, metadata=metadata)
         self.refusal = refusal
 
 
@@ -219,10 +246,13 @@ def booking_opens_at(starts_at: datetime, booking_window_days: int) -> datetime:
 
 
 def session_refusal(*, now: datetime, starts_at: datetime, booking_window_days: int,
-                    event_archived: bool) -> Refusal | None:
-    """Rules about the session itself, whoever asks and however full it is (invariant 5)."""
+                    event_archived: bool, occurrence_state: str | None = None) -> Refusal | None:
+    """Rules about the session itself, whoever asks and however full it is (invariant 5);
+    `occurrence_state` is the lifecycle state of its occurrence (None: not known, open)."""
     if event_archived:
         return Refusal.EVENT_ARCHIVED
+    if occurrence_closed(occurrence_state):
+        return Refusal.OCCURRENCE_CLOSED
     if now >= starts_at:
         return Refusal.SESSION_STARTED
     if now < booking_opens_at(starts_at, booking_window_days):
@@ -255,6 +285,7 @@ class BookingSnapshot:
     registered: bool  # this participant has a live seat in this session
     due_holds: bool  # the occurrence has holds whose time ran out but that are not swept yet
     pools: tuple[PoolCount, ...] = field(default=())
+    occurrence_state: str = "scheduled"  # the occurrence's lifecycle state
 
 
 def refusals(snapshot: BookingSnapshot, *, now: datetime, override_capacity: bool) -> list[Refusal]:
@@ -265,7 +296,8 @@ def refusals(snapshot: BookingSnapshot, *, now: datetime, override_capacity: boo
     rules still hold."""
     found: list[Refusal] = []
     static = session_refusal(now=now, starts_at=snapshot.starts_at, booking_window_days=snapshot.booking_window_days,
-                             event_archived=snapshot.event_archived)
+                             event_archived=snapshot.event_archived,
+                             occurrence_state=snapshot.occurrence_state)
     if static is not None:
         found.append(static)
     if snapshot.registered:

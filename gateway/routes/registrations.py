@@ -130,7 +130,7 @@ def _states(state: list[State] | None) -> list[int]:
                429: {"description": "rate_limited (bookings have their own, tighter limit)"},
                409: {"description": "already_registered, already_waitlisted, sold_out, pool_full, event_full, "
                                     "limit_per_participant, outside_booking_window, session_started, "
-                                    "event_archived, request_in_progress"}},
+                                    "event_archived, occurrence_closed (with `state`), request_in_progress"}},
 )
 async def register(session_id: str, body: RegistrationIn, response: Response, registrations: RegistrationBackend,
                    principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None) -> RegistrationOut:

@@ -50,6 +50,9 @@ from participant_service.domain.registrations import (
 
 log = logging.getLogger(__name__)
 
+# The ledger's refusal of a seat in a cancelled or finished occurrence.
+OCCURRENCE_CLOSED = "OCCURRENCE_CLOSED"
+
 # Refusals that are the outcome of a request (a retry gets them again).
 _REMEMBERED = (FailedPrecondition, PermissionDenied)
 
@@ -129,7 +132,7 @@ async def register(command: Register, deps: RegistrationDeps) -> Registration:
     if registration.state is State.WAITLISTED:
         return await get_registration(registration.id, deps)  # with its place in the line
     if registration.seat_sync is not None:
-        registration = await settle_seat(registration, deps)
+        registration = await settle_seat(registration, deps, raise_closed=True)
         if registration.state is State.EXPIRED:
             raise domain.hold_expired(registration)
     return registration
@@ -237,10 +240,13 @@ async def _hold(command: Register, deps: RegistrationDeps, attempt: int):  # typ
     return seat
 
 
-async def settle_seat(registration: Registration, deps: RegistrationDeps) -> Registration:
+async def settle_seat(registration: Registration, deps: RegistrationDeps, *,
+                      raise_closed: bool = False) -> Registration:
     """Makes the ledger call the registration owes. A transient failure leaves it owed (the
     reconciler retries); a confirmation the ledger refuses because the hold is gone turns the
-    registration EXPIRED with SEAT_LOST."""
+    registration EXPIRED with SEAT_LOST. So does one it refuses because the occurrence was
+    cancelled or finished meanwhile (OCCURRENCE_CLOSED, final): the hold is released at once,
+    and with `raise_closed` (the caller's own request) the refusal is raised afterwards."""
     owed, seat_id = registration.seat_sync, registration.seat_id
     if owed is None or seat_id is None:
         return registration
@@ -254,9 +260,14 @@ async def settle_seat(registration: Registration, deps: RegistrationDeps) -> Reg
                     registration.id, exc.message)
         return registration
     except FailedPrecondition as refusal:
-        if owed is not SeatSync.CONFIRM or refusal.reason != "HOLD_NOT_ACTIVE":
+        if owed is not SeatSync.CONFIRM or refusal.reason not in ("HOLD_NOT_ACTIVE", OCCURRENCE_CLOSED):
             raise
-        return await _seat_lost(registration, deps)
+        lost = await _seat_lost(registration, deps)
+        if refusal.reason == OCCURRENCE_CLOSED:
+            await _release_closed_hold(lost, seat_id, deps)
+            if raise_closed:
+                raise
+        return lost
     async with deps.uow() as uow:
         await uow.connection.exec_driver_sql("SET LOCAL synchronous_commit = off")  # the call is idempotent
         await repository.clear_seat_sync(uow.connection, registration.id, owed)
@@ -264,6 +275,16 @@ async def settle_seat(registration: Registration, deps: RegistrationDeps) -> Reg
     if owed is SeatSync.RELEASE:
         deps.wake(registration.session_id)
     return domain.seat_synced(registration)
+
+
+async def _release_closed_hold(registration: Registration, seat_id: str, deps: RegistrationDeps) -> None:
+    """Gives back at once a hold that can never be confirmed (else it would count until it
+    runs out); a failure leaves it to run out."""
+    try:
+        await deps.ledger.release(seat_id, step_request_id(registration.id, f"release/{seat_id}"))
+    except (Unavailable, FailedPrecondition) as exc:
+        log.warning("hold %s of registration %s in a closed occurrence was not released: %s", seat_id,
+                    registration.id, exc.message)
 
 
 async def _seat_lost(registration: Registration, deps: RegistrationDeps) -> Registration:
@@ -331,7 +352,7 @@ def _cancelled(current: Registration, now: datetime, caller: context.RequestCont
 
 async def confirm_registration(command: ChangeRegistration, deps: RegistrationDeps) -> Registration:
     registration = await _change(command, deps, "ConfirmRegistration", _confirmed, domain.RegistrationConfirmed)
-    registration = await settle_seat(registration, deps)
+    registration = await settle_seat(registration, deps, raise_closed=True)
     if registration.state is State.EXPIRED and registration.end_reason is domain.EndReason.SEAT_LOST:
         raise domain.hold_expired(registration)
     return registration

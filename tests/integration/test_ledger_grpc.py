@@ -13,9 +13,12 @@ import pytest
 import sqlalchemy as sa
 from google.protobuf import duration_pb2
 
-from event_service.adapters.tables import events, idempotency_keys, sessions
+from event_service.adapters import ledger_repository
+from event_service.adapters.tables import events, idempotency_keys, occurrences, sessions
+from event_service.adapters.tables import seats as seats_table
 from event_service.api.servicer import EventServicer
 from event_service.application.sweeper import run_sweeper, sweep_all
+from event_service.domain.ledger import Refusal, TakeRequest, new_seat
 from grpc_details import details, error_info
 from kernel.errors import FailedPrecondition, InvalidArgument, NotFound
 from kernel.grpc_server import create_server
@@ -712,3 +715,165 @@ async def test_archive_flag_is_read_from_the_event(event_stub, event_deps):
         await connection.execute(sessions.update().where(sessions.c.id == occ.sessions["a"]).values(capacity=1))
         await connection.execute(events.update().where(events.c.id == occ.event_id).values(status="active"))
     assert await _refused_reason(event_stub, hold(occ.session("a"), participant())) == "SOLD_OUT"
+
+
+# --- a cancelled or finished occurrence (OCCURRENCE_CLOSED) -----------------------------------
+
+
+async def set_occurrence_state(engine, occurrence_id: str, state: str) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(occurrences.update().where(occurrences.c.id == occurrence_id)
+                                 .values(state=state, state_changed_at=sa.func.now()))
+
+
+@pytest.mark.parametrize(("state", "message"), [("cancelled", "the occurrence is cancelled"),
+                                                ("finished", "the occurrence has finished")])
+async def test_a_closed_occurrence_takes_no_seat_and_writes_nothing(event_stub, event_deps, state, message):
+    occ = await create_occurrence(event_deps.engine, [SessionSpec("a", 5), SessionSpec("b", 5)])
+    inside = participant()
+    await event_stub.BookSeat(book(occ.session("a"), inside))
+    await set_occurrence_state(event_deps.engine, occ.occurrence_id, state)
+    before = (await seat_count(event_deps.engine), await outbox_count(event_deps.engine),
+              await participant_rows(event_deps.engine, occ.occurrence_id),
+              [await session_row(event_deps.engine, occ.sessions[k]) for k in "ab"])
+    # A newcomer, someone already in the occurrence, and someone already in the session (the
+    # closed occurrence wins over ALREADY_REGISTERED), on hold and booking alike.
+    for call in (event_stub.HoldSeat(hold(occ.session("b"), participant())),
+                 event_stub.BookSeat(book(occ.session("b"), participant())),
+                 event_stub.BookSeat(book(occ.session("b"), inside)),
+                 event_stub.HoldSeat(hold(occ.session("a"), inside)),
+                 event_stub.BookSeat(book(occ.session("a"), participant(), override=True), metadata=ADMIN)):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await call
+        assert (refused.value.code(), refused.value.details()) == (grpc.StatusCode.FAILED_PRECONDITION, message)
+        info = error_info(refused.value)
+        assert info.reason == "OCCURRENCE_CLOSED"
+        assert dict(info.metadata) in ({"session": occ.session("a"), "state": state},
+                                       {"session": occ.session("b"), "state": state})
+    after = (await seat_count(event_deps.engine), await outbox_count(event_deps.engine),
+             await participant_rows(event_deps.engine, occ.occurrence_id),
+             [await session_row(event_deps.engine, occ.sessions[k]) for k in "ab"])
+    assert after == before
+    assert await ledger_mismatches(event_deps.engine, occ.occurrence_id) == []
+
+
+async def test_closed_ranks_after_archived_and_before_started(event_stub, event_deps):
+    archived = await create_occurrence(event_deps.engine, [SessionSpec("a", 5)], status="archived")
+    await set_occurrence_state(event_deps.engine, archived.occurrence_id, "cancelled")
+    assert await _refused_reason(event_stub, hold(archived.session("a"), participant())) == "EVENT_ARCHIVED"
+    started = await create_occurrence(event_deps.engine, [SessionSpec("a", 0, starts_in=-timedelta(minutes=5))])
+    await set_occurrence_state(event_deps.engine, started.occurrence_id, "finished")
+    assert await _refused_reason(event_stub, hold(started.session("a"), participant())) == "OCCURRENCE_CLOSED"
+
+
+async def test_ready_and_running_occurrences_still_book(event_stub, event_deps):
+    ready = await create_occurrence(event_deps.engine, [SessionSpec("a", 5)])
+    await set_occurrence_state(event_deps.engine, ready.occurrence_id, "ready")
+    assert (await event_stub.BookSeat(book(ready.session("a"), participant()))).state == CONFIRMED
+    assert (await event_stub.HoldSeat(hold(ready.session("a"), participant()))).state == HELD
+    # Running: its first session began (SESSION_STARTED still applies), a later one books.
+    running = await create_occurrence(event_deps.engine, [SessionSpec("a", 5, starts_in=-timedelta(minutes=5)),
+                                                          SessionSpec("b", 5, starts_in=timedelta(hours=1))])
+    await set_occurrence_state(event_deps.engine, running.occurrence_id, "running")
+    assert await _refused_reason(event_stub, hold(running.session("a"), participant())) == "SESSION_STARTED"
+    assert (await event_stub.BookSeat(book(running.session("b"), participant()))).state == CONFIRMED
+    for occ in (ready, running):
+        assert await ledger_mismatches(event_deps.engine, occ.occurrence_id) == []
+
+
+async def test_the_locked_path_refuses_a_closed_occurrence_itself(event_stub, event_deps):
+    """`take_seat` with the fast path off (as when a hold is due, or the snapshot predates the
+    cancel): the refusal comes from the locked occurrence row at step 3, both when it counts a
+    newcomer (UPDATE) and when it only locks the row (FOR SHARE), and it outranks
+    ALREADY_REGISTERED found at step 1."""
+    occ = await create_occurrence(event_deps.engine, [SessionSpec("a", 5), SessionSpec("b", 5)])
+    inside = participant()
+    await event_stub.BookSeat(book(occ.session("a"), inside))
+
+    async def locked_take(session_key: str, who: str, *, override: bool = False):
+        request = TakeRequest(occ.sessions[session_key], who.removeprefix("participants/"), None)
+        seat = new_seat(seat_id=str(uuid.uuid4()), request=request, occurrence_id="", now=datetime.now(UTC),
+                        override_capacity=override, actor="test")
+        async with event_deps.uow_factory() as uow:  # never committed: rolled back on exit
+            return await ledger_repository.take(await uow.driver(), request_id="", method="BookSeat",
+                                                fingerprint="", outcome={}, seat=seat, now=datetime.now(UTC),
+                                                fast=False)
+
+    open_take = await locked_take("b", participant())
+    assert (open_take.refusal, open_take.occurrence_state, open_take.seat is not None) == (None, "scheduled", True)
+    for state in ("cancelled", "finished"):
+        await set_occurrence_state(event_deps.engine, occ.occurrence_id, state)
+        for key, who, override in (("b", participant(), False), ("b", participant(), True), ("b", inside, False),
+                                   ("a", inside, False)):
+            taken = await locked_take(key, who, override=override)
+            assert (taken.refusal, taken.occurrence_state) == (Refusal.OCCURRENCE_CLOSED, state), (key, override)
+    assert await ledger_mismatches(event_deps.engine, occ.occurrence_id) == []
+
+
+@pytest.mark.parametrize("state", ["cancelled", "finished"])
+async def test_confirming_a_hold_in_a_closed_occurrence_is_refused(event_stub, event_deps, state):
+    occ = await create_occurrence(event_deps.engine, [SessionSpec("a", 5)])
+    seat = await event_stub.HoldSeat(hold(occ.session("a"), participant()))
+    await set_occurrence_state(event_deps.engine, occ.occurrence_id, state)
+    before = (await outbox_count(event_deps.engine), await session_row(event_deps.engine, occ.sessions["a"]))
+    request_id = str(uuid.uuid4())
+    for _ in range(2):  # a retry hears the same refusal
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await event_stub.ConfirmSeat(pb.ConfirmSeatRequest(name=seat.name, request_id=request_id))
+        info = error_info(refused.value)
+        assert (refused.value.code(), info.reason, dict(info.metadata)) == (
+            grpc.StatusCode.FAILED_PRECONDITION, "OCCURRENCE_CLOSED", {"session": occ.session("a"), "state": state})
+    assert (await outbox_count(event_deps.engine), await session_row(event_deps.engine, occ.sessions["a"])) == before
+    assert (await event_stub.GetSeat(pb.GetSeatRequest(name=seat.name))).state == HELD
+    # Giving the hold back is still allowed.
+    released = await event_stub.ReleaseSeat(pb.ReleaseSeatRequest(name=seat.name, request_id=str(uuid.uuid4())))
+    assert released.state == RELEASED
+    assert await ledger_mismatches(event_deps.engine, occ.occurrence_id) == []
+
+
+async def test_no_seat_is_taken_after_a_concurrent_cancel_commits(event_stub, event_deps):
+    """50 bookings race with a cancel. The cancel is the lifecycle's own statement (a
+    conditional UPDATE of the occurrence's state), and in its transaction, after that UPDATE,
+    it reads the live seats: the UPDATE holds the occurrence row, so every take that locked
+    the row first has committed (and is seen), and every other waits for the cancel and then
+    sees it. That read is therefore exactly the seats committed before the cancel; afterwards
+    the live seats must be exactly those, and every booking answered OK one of them."""
+    occ = await create_occurrence(event_deps.engine, [SessionSpec("a", 100), SessionSpec("b", 100)])
+    returning = [participant() for _ in range(10)]  # in the occurrence already: the FOR SHARE branch
+    for who in returning:
+        await event_stub.BookSeat(book(occ.session("a"), who))
+    bookers = [participant() for _ in range(40)] + returning
+
+    async def one(who: str):
+        try:
+            return await event_stub.BookSeat(book(occ.session("b"), who))
+        except grpc.aio.AioRpcError as refused:
+            return error_info(refused).reason
+
+    async def cancel() -> set[str]:
+        while (await session_row(event_deps.engine, occ.sessions["b"])).confirmed < 5:
+            await asyncio.sleep(0.001)
+        async with event_deps.engine.begin() as connection:
+            moved = await connection.execute(
+                occurrences.update().where(occurrences.c.id == occ.occurrence_id, occurrences.c.state == "scheduled")
+                .values(state="cancelled", state_changed_at=sa.func.now()))
+            assert moved.rowcount == 1
+            return set((await connection.execute(
+                sa.select(seats_table.c.id).where(seats_table.c.occurrence_id == occ.occurrence_id,
+                                                  seats_table.c.state.in_(("held", "confirmed"))))).scalars())
+
+    *outcomes, committed_before = await asyncio.gather(*(one(who) for who in bookers), cancel())
+    booked = {o.name.removeprefix("seats/") for o in outcomes if not isinstance(o, str)}
+    refused = [o for o in outcomes if isinstance(o, str)]
+    assert set(refused) <= {"OCCURRENCE_CLOSED"}, refused
+    assert len(booked) + len(refused) == len(bookers) and len(booked) >= 5
+    async with event_deps.engine.connect() as connection:
+        live_now = set((await connection.execute(
+            sa.select(seats_table.c.id).where(seats_table.c.occurrence_id == occ.occurrence_id,
+                                              seats_table.c.state.in_(("held", "confirmed"))))).scalars())
+    assert live_now == committed_before
+    assert booked <= committed_before
+    assert len(committed_before) == len(returning) + len(booked)
+    # After the cancel, nobody books.
+    assert await _refused_reason(event_stub, hold(occ.session("b"), participant())) == "OCCURRENCE_CLOSED"
+    assert await ledger_mismatches(event_deps.engine, occ.occurrence_id) == []

@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from kernel.auth import issue_token
 from ledger_fixtures import SessionSpec, create_occurrence
@@ -208,3 +209,104 @@ async def test_a_participant_sees_only_their_own_registrations(engine, rest, set
     assert (await rest.get(f"/v1/participants/{me}/registrations", headers=as_me)).status_code == 200
     assert (await rest.get(f"/v1/participants/{other}/registrations", headers=as_me)).status_code == 403
     assert (await rest.get(f"/v1/sessions/{session_id}/registrations", headers=as_me)).status_code == 403
+
+
+# --- a cancelled or finished occurrence ------------------------------------------------------
+
+
+async def move_occurrence(rest, occurrence_id: str, *states: str) -> None:
+    for state in states:
+        moved = await rest.post(f"/v1/occurrences/{occurrence_id}/transition", json={"state": state})
+        assert moved.status_code == 200, moved.text
+
+
+CLOSING = {"cancelled": ("cancelled",), "finished": ("confirming", "ready", "running", "finished")}
+
+
+@pytest.mark.parametrize("state", ["cancelled", "finished"])
+async def test_booking_a_closed_occurrence_is_409_occurrence_closed(engine, rest, participant_stub, state) -> None:
+    occurrence = await create_occurrence(engine, [SessionSpec("s", 5)])
+    session_id = occurrence.sessions["s"]
+    a, b = await new_participants(participant_stub, 2)
+    assert (await book(rest, session_id, a)).status_code == 201
+    await move_occurrence(rest, occurrence.occurrence_id, *CLOSING[state])
+    before = (await live_seats(engine, session_id), len(await registration_rows(engine, session_id)),
+              (await rest.get(f"/v1/sessions/{session_id}")).json())
+    message = {"cancelled": "the occurrence is cancelled", "finished": "the occurrence has finished"}[state]
+    for who, body in ((b, {}), (b, {"hold": True}), (b, {"waitlist": True}), (a, {})):
+        refused = await book(rest, session_id, who, **body)
+        assert refused.status_code == 409, refused.text
+        problem = refused.json()
+        assert (problem["code"], problem["state"], problem["detail"]) == ("occurrence_closed", state, message)
+    after = (await live_seats(engine, session_id), len(await registration_rows(engine, session_id)),
+             (await rest.get(f"/v1/sessions/{session_id}")).json())
+    assert after == before
+
+
+async def test_ready_and_running_occurrences_still_book(engine, rest, participant_stub) -> None:
+    occurrence = await create_occurrence(engine, [SessionSpec("early", 5, starts_in=-timedelta(minutes=5)),
+                                                  SessionSpec("late", 5, starts_in=timedelta(hours=2))])
+    a, b, c = await new_participants(participant_stub, 3)
+    await move_occurrence(rest, occurrence.occurrence_id, "confirming", "ready")
+    assert (await book(rest, occurrence.sessions["late"], a)).status_code == 201
+    await move_occurrence(rest, occurrence.occurrence_id, "running")
+    assert (await book(rest, occurrence.sessions["late"], b)).status_code == 201
+    started = await book(rest, occurrence.sessions["early"], c)
+    assert (started.status_code, started.json()["code"]) == (409, "session_started")
+
+
+async def test_confirming_a_hold_after_the_occurrence_was_cancelled(engine, rest, participant_stub) -> None:
+    """The hold cannot become a seat any more: 409 occurrence_closed, the registration ends
+    (expired, seat lost) and its hold is given back at once."""
+    occurrence = await create_occurrence(engine, [SessionSpec("s", 5)])
+    session_id = occurrence.sessions["s"]
+    (a,) = await new_participants(participant_stub, 1)
+    held = await book(rest, session_id, a, hold=True, hold_ttl_seconds=600)
+    assert held.status_code == 202
+    await move_occurrence(rest, occurrence.occurrence_id, "cancelled")
+    refused = await rest.post(f"/v1/registrations/{held.json()['id']}/confirm")
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["code"], refused.json()["state"]) == ("occurrence_closed", "cancelled")
+    assert (await rest.get(f"/v1/registrations/{held.json()['id']}")).json()["state"] == "expired"
+    assert await live_seats(engine, session_id) == {}
+
+
+async def test_bookings_racing_a_cancel_all_committed_before_it(engine, rest, participant_stub) -> None:
+    """50 REST bookings (hold, record, confirm) race with a cancel of the occurrence. The cancel
+    is the lifecycle's conditional UPDATE, and the same transaction then reads the seats: the
+    UPDATE holds the occurrence row, which every take and confirm locks too, so that read is
+    exactly what committed before the cancel. Every 201 must have its seat confirmed in it;
+    every other answer is 409 occurrence_closed, and no seat is live afterwards that was not."""
+    occurrence = await create_occurrence(engine, [SessionSpec("s", 100)])
+    session_id = occurrence.sessions["s"]
+    people = await new_participants(participant_stub, 50)
+
+    async def cancel() -> dict[str, str]:
+        while len(await live_seats(engine, session_id)) < 5:
+            await asyncio.sleep(0.001)
+        async with engine.begin() as connection:
+            moved = await connection.execute(sa.text(
+                "UPDATE event_service.occurrences SET state = 'cancelled', state_changed_at = now() "
+                "WHERE id = :o AND state = 'scheduled'"), {"o": occurrence.occurrence_id})
+            assert moved.rowcount == 1
+            rows = await connection.execute(sa.text(
+                "SELECT id, state FROM event_service.seats WHERE occurrence_id = :o "
+                "AND state IN ('held', 'confirmed')"), {"o": occurrence.occurrence_id})
+            return {row.id: row.state for row in rows}
+
+    *answers, committed_before = await asyncio.gather(*(book(rest, session_id, p) for p in people), cancel())
+    codes = [a.status_code for a in answers]
+    assert set(codes) <= {201, 409}, [a.text for a in answers if a.status_code not in (201, 409)]
+    assert {a.json()["code"] for a in answers if a.status_code == 409} <= {"occurrence_closed"}
+    booked = [a.json() for a in answers if a.status_code == 201]
+    assert len(booked) >= 1
+    for registration in booked:
+        assert committed_before.get(registration["seat_id"]) == "confirmed", registration
+    live_after = await live_seats(engine, session_id)
+    assert set(live_after) == {r["participant_id"] for r in booked}
+    assert set(live_after.values()) <= {"confirmed"}
+    async with engine.connect() as connection:
+        live_ids = set((await connection.execute(sa.text(
+            "SELECT id FROM event_service.seats WHERE session_id = :s AND state IN ('held', 'confirmed')"),
+            {"s": session_id})).scalars())
+    assert live_ids <= set(committed_before)

@@ -90,7 +90,7 @@ def test_archived_wins_over_started_and_window():
 
 def test_precedence_is_the_documented_order():
     assert [r.value for r in PRECEDENCE] == [
-        "EVENT_ARCHIVED", "SESSION_STARTED", "OUTSIDE_BOOKING_WINDOW", "ALREADY_REGISTERED",
+        "EVENT_ARCHIVED", "OCCURRENCE_CLOSED", "SESSION_STARTED", "OUTSIDE_BOOKING_WINDOW", "ALREADY_REGISTERED",
         "LIMIT_PER_PARTICIPANT", "EVENT_FULL", "POOL_FULL", "SOLD_OUT"]
 
 
@@ -105,11 +105,13 @@ def test_first_refusal_is_the_earliest_in_precedence(found):
 
 
 # Every rule broken at once, then fixed one by one from the top: each fix reveals the next.
-EVERYTHING_WRONG = dict(event_archived=True, starts_at=NOW + timedelta(days=30), registered=True,
+EVERYTHING_WRONG = dict(event_archived=True, occurrence_state="cancelled", starts_at=NOW + timedelta(days=30),
+                        registered=True,
                         max_sessions_per_participant=1, participant_live=1, occurrence_participants=100,
                         pools=(PoolCount("p", 5, 5),), held=6, confirmed=4)
 FIXES = [
     (Refusal.EVENT_ARCHIVED, dict(event_archived=False)),
+    (Refusal.OCCURRENCE_CLOSED, dict(occurrence_state="ready")),
     (Refusal.OUTSIDE_BOOKING_WINDOW, dict(starts_at=STARTS)),
     (Refusal.ALREADY_REGISTERED, dict(registered=False)),
     (Refusal.LIMIT_PER_PARTICIPANT, dict(max_sessions_per_participant=2, participant_live=0)),
@@ -127,8 +129,31 @@ def test_every_rule_in_precedence_order():
     assert judged(**state) is None
 
 
-def test_started_wins_over_everything_but_archived():
-    assert judged(**{**EVERYTHING_WRONG, "event_archived": False, "starts_at": NOW}) is Refusal.SESSION_STARTED
+def test_started_wins_over_everything_but_archived_and_closed():
+    assert judged(**{**EVERYTHING_WRONG, "event_archived": False, "occurrence_state": "running",
+                     "starts_at": NOW}) is Refusal.SESSION_STARTED
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    ("scheduled", None), ("confirming", None), ("ready", None), ("running", None),
+    ("cancelled", Refusal.OCCURRENCE_CLOSED), ("finished", Refusal.OCCURRENCE_CLOSED),
+])
+def test_only_a_cancelled_or_finished_occurrence_is_closed(state, expected):
+    assert judged(occurrence_state=state) is expected
+    # Closed wins over the session rules below it, never over an archived event.
+    if expected is not None:
+        assert judged(occurrence_state=state, starts_at=NOW) is expected
+        assert judged(occurrence_state=state, event_archived=True) is Refusal.EVENT_ARCHIVED
+
+
+def test_a_closed_refusal_names_the_state():
+    from event_service.domain.ledger import SeatRefused
+
+    refused = SeatRefused(Refusal.OCCURRENCE_CLOSED, "s", occurrence_state="cancelled")
+    assert (refused.reason, refused.message, refused.metadata) == (
+        "OCCURRENCE_CLOSED", "the occurrence is cancelled", {"session": "sessions/s", "state": "cancelled"})
+    assert SeatRefused(Refusal.OCCURRENCE_CLOSED, "s", occurrence_state="finished").message == \
+        "the occurrence has finished"
 
 
 def test_event_full_applies_only_to_a_newcomer():
