@@ -786,7 +786,8 @@ def _pgbench(port: int, script: str, clients: int, seconds: int) -> tuple[float,
     latency = re.search(r"latency average = ([\d.]+) ms", done.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
     if done.returncode != 0 or not tps or (failed and int(failed.group(1))):
-        raise RuntimeError(f"pgbench failed:\n{done.stdout[-1500:]}\n{done.stderr[-1500:]}")
+        # pgbench says why in its last stderr lines (an aborted client's SQL error).
+        raise RuntimeError(f"pgbench failed: {(done.stderr.strip() or done.stdout.strip())[-600:]}")
     return float(tps.group(1)), float(latency.group(1))
 
 
@@ -816,7 +817,7 @@ async def pgbench_limit(port: int, sessions: list[str], clients: int, seconds: i
     try:
         tps, latency = await asyncio.to_thread(_pgbench, port, script, clients, seconds)
     except RuntimeError as error:
-        print(f"  {REGISTRATION_SQL.name} no longer matches the schema ({str(error).strip()[:300]}); "
+        print(f"  {REGISTRATION_SQL.name} no longer matches the schema ({str(error).strip()[-400:]}); "
               f"using {LEDGER_SQL.name}, the seat ledger's booking alone")
         script = LEDGER_SQL.read_text().replace(":sessions", str(counts[0]))
         label = "limit: pgbench, one ledger booking's SQL"
