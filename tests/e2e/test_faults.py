@@ -263,10 +263,20 @@ async def test_broker_stopped_mid_bookings_loses_no_committed_event(api, faults)
             await done.wait_for(lambda: sum(statuses.values()) >= count)
 
     with await asyncio.to_thread(_TopicCollector, settings) as live:
-        bookings = asyncio.gather(*(book(s, w) for s, w in plan))
+        # The rest of the bookings start only once the broker is down: on a quick day the
+        # whole plan could otherwise finish while the broker is still stopping.
+        broker_down = asyncio.Event()
+
+        async def book_when(index: int, session_id: str, who: str) -> None:
+            if index >= 30:
+                await broker_down.wait()
+            await book(session_id, who)
+
+        bookings = asyncio.gather(*(book_when(i, s, w) for i, (s, w) in enumerate(plan)))
         await after(30)
         await asyncio.to_thread(faults.stop_engine, "kafka")
         stopped, at_stop = time.monotonic(), sum(statuses.values())
+        broker_down.set()
         await after(min(at_stop + 60, len(plan)))
         during = sum(statuses.values()) - at_stop
         backlog = sum(row["sent_at"] is None for row in await _outbox(dsn, heads))
