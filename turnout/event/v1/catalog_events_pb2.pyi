@@ -94,7 +94,7 @@ class SessionDeleted(_message.Message):
     def __init__(self, name: _Optional[str] = ..., event: _Optional[str] = ..., occurrence: _Optional[str] = ...) -> None: ...
 
 class OccurrenceStateChanged(_message.Message):
-    __slots__ = ("occurrence", "event", "from_state", "to_state", "cause", "change_time", "release_unanswered")
+    __slots__ = ("occurrence", "event", "from_state", "to_state", "cause", "change_time", "release_unanswered", "reconfirmation_deadline", "rounds")
     OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
     FROM_STATE_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +102,8 @@ class OccurrenceStateChanged(_message.Message):
     CAUSE_FIELD_NUMBER: _ClassVar[int]
     CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
     RELEASE_UNANSWERED_FIELD_NUMBER: _ClassVar[int]
+    RECONFIRMATION_DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    ROUNDS_FIELD_NUMBER: _ClassVar[int]
     occurrence: _session_pb2.Occurrence
     event: str
     from_state: _session_pb2.OccurrenceState
@@ -109,7 +111,15 @@ class OccurrenceStateChanged(_message.Message):
     cause: OccurrenceTransitionCause
     change_time: _timestamp_pb2.Timestamp
     release_unanswered: bool
-    def __init__(self, occurrence: _Optional[_Union[_session_pb2.Occurrence, _Mapping]] = ..., event: _Optional[str] = ..., from_state: _Optional[_Union[_session_pb2.OccurrenceState, str]] = ..., to_state: _Optional[_Union[_session_pb2.OccurrenceState, str]] = ..., cause: _Optional[_Union[OccurrenceTransitionCause, str]] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., release_unanswered: _Optional[bool] = ...) -> None: ...
+    reconfirmation_deadline: _timestamp_pb2.Timestamp
+    rounds: _event_pb2.RoundsFormat
+    def __init__(self, occurrence: _Optional[_Union[_session_pb2.Occurrence, _Mapping]] = ..., event: _Optional[str] = ..., from_state: _Optional[_Union[_session_pb2.OccurrenceState, str]] = ..., to_state: _Optional[_Union[_session_pb2.OccurrenceState, str]] = ..., cause: _Optional[_Union[OccurrenceTransitionCause, str]] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., release_unanswered: _Optional[bool] = ..., reconfirmation_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rounds: _Optional[_Union[_event_pb2.RoundsFormat, _Mapping]] = ...) -> None: ...
+
+class OccurrenceRoundsScheduled(_message.Message):
+    __slots__ = ("rounds",)
+    ROUNDS_FIELD_NUMBER: _ClassVar[int]
+    rounds: _session_pb2.OccurrenceRounds
+    def __init__(self, rounds: _Optional[_Union[_session_pb2.OccurrenceRounds, _Mapping]] = ...) -> None: ...
 
 class OccurrenceReminderDue(_message.Message):
     __slots__ = ("occurrence", "event", "offset", "due_time")

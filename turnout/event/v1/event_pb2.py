@@ -22,28 +22,33 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cturnout/event/v1/event.proto\x12\x10turnout.event.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x04\n\x05\x45vent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\r\n\x05venue\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\x05\x12)\n\x04kind\x18\x05 \x01(\x0e\x32\x1b.turnout.event.v1.EventKind\x12\x12\n\nfirst_date\x18\x06 \x01(\t\x12\x30\n\nrecurrence\x18\x07 \x01(\x0b\x32\x1c.turnout.event.v1.Recurrence\x12\x33\n\x08sessions\x18\x08 \x03(\x0b\x32!.turnout.event.v1.SessionTemplate\x12-\n\x05pools\x18\t \x03(\x0b\x32\x1e.turnout.event.v1.PoolTemplate\x12$\n\x1cmax_sessions_per_participant\x18\n \x01(\x05\x12\x11\n\ttime_zone\x18\x0b \x01(\t\x12-\n\x06status\x18\x0c \x01(\x0e\x32\x1d.turnout.event.v1.EventStatus\x12\x15\n\rschedule_text\x18\r \x01(\t\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12venue_display_name\x18\x10 \x01(\t\"q\n\nRecurrence\x12.\n\tfrequency\x18\x01 \x01(\x0e\x32\x1b.turnout.event.v1.Frequency\x12\x10\n\x08interval\x18\x02 \x01(\x05\x12\x12\n\nuntil_date\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\"\x8c\x01\n\x0fSessionTemplate\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x12\n\nstart_time\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x04 \x01(\x05\x12\x10\n\x08\x63\x61pacity\x18\x05 \x01(\x05\x12\x1b\n\x13\x62ooking_window_days\x18\x06 \x01(\x05\"I\n\x0cPoolTemplate\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x14\n\x0csession_keys\x18\x03 \x03(\t*Y\n\tEventKind\x12\x1a\n\x16\x45VENT_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45VENT_KIND_ONE_OFF\x10\x01\x12\x18\n\x14\x45VENT_KIND_RECURRING\x10\x02*_\n\x0b\x45ventStatus\x12\x1c\n\x18\x45VENT_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13\x45VENT_STATUS_ACTIVE\x10\x01\x12\x19\n\x15\x45VENT_STATUS_ARCHIVED\x10\x02*h\n\tFrequency\x12\x19\n\x15\x46REQUENCY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x46REQUENCY_DAILY\x10\x01\x12\x14\n\x10\x46REQUENCY_WEEKLY\x10\x02\x12\x15\n\x11\x46REQUENCY_MONTHLY\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cturnout/event/v1/event.proto\x12\x10turnout.event.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfd\x04\n\x05\x45vent\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\r\n\x05venue\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\x05\x12)\n\x04kind\x18\x05 \x01(\x0e\x32\x1b.turnout.event.v1.EventKind\x12\x12\n\nfirst_date\x18\x06 \x01(\t\x12\x30\n\nrecurrence\x18\x07 \x01(\x0b\x32\x1c.turnout.event.v1.Recurrence\x12\x33\n\x08sessions\x18\x08 \x03(\x0b\x32!.turnout.event.v1.SessionTemplate\x12-\n\x05pools\x18\t \x03(\x0b\x32\x1e.turnout.event.v1.PoolTemplate\x12$\n\x1cmax_sessions_per_participant\x18\n \x01(\x05\x12\x11\n\ttime_zone\x18\x0b \x01(\t\x12-\n\x06status\x18\x0c \x01(\x0e\x32\x1d.turnout.event.v1.EventStatus\x12\x15\n\rschedule_text\x18\r \x01(\t\x12/\n\x0b\x63reate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1a\n\x12venue_display_name\x18\x10 \x01(\t\x12\x34\n\tlifecycle\x18\x11 \x01(\x0b\x32!.turnout.event.v1.LifecyclePolicy\x12.\n\x06rounds\x18\x12 \x01(\x0b\x32\x1e.turnout.event.v1.RoundsFormat\"\xec\x01\n\x0fLifecyclePolicy\x12\x34\n\x11\x63onfirming_before\x18\x01 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x41\n\x1ereconfirmation_deadline_before\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x17\n\x0fkeep_unanswered\x18\x03 \x01(\x08\x12,\n\treminders\x18\x04 \x03(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11reminders_default\x18\x05 \x01(\x08\"P\n\x0cRoundsFormat\x12\x15\n\rround_minutes\x18\x01 \x01(\x05\x12\x15\n\rbreak_minutes\x18\x02 \x01(\x05\x12\x12\n\ngroup_size\x18\x03 \x01(\x05\"q\n\nRecurrence\x12.\n\tfrequency\x18\x01 \x01(\x0e\x32\x1b.turnout.event.v1.Frequency\x12\x10\n\x08interval\x18\x02 \x01(\x05\x12\x12\n\nuntil_date\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x05\"\x8c\x01\n\x0fSessionTemplate\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07service\x18\x02 \x01(\t\x12\x12\n\nstart_time\x18\x03 \x01(\t\x12\x18\n\x10\x64uration_minutes\x18\x04 \x01(\x05\x12\x10\n\x08\x63\x61pacity\x18\x05 \x01(\x05\x12\x1b\n\x13\x62ooking_window_days\x18\x06 \x01(\x05\"I\n\x0cPoolTemplate\x12\x14\n\x0c\x64isplay_name\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\x12\x14\n\x0csession_keys\x18\x03 \x03(\t*Y\n\tEventKind\x12\x1a\n\x16\x45VENT_KIND_UNSPECIFIED\x10\x00\x12\x16\n\x12\x45VENT_KIND_ONE_OFF\x10\x01\x12\x18\n\x14\x45VENT_KIND_RECURRING\x10\x02*_\n\x0b\x45ventStatus\x12\x1c\n\x18\x45VENT_STATUS_UNSPECIFIED\x10\x00\x12\x17\n\x13\x45VENT_STATUS_ACTIVE\x10\x01\x12\x19\n\x15\x45VENT_STATUS_ARCHIVED\x10\x02*h\n\tFrequency\x12\x19\n\x15\x46REQUENCY_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x46REQUENCY_DAILY\x10\x01\x12\x14\n\x10\x46REQUENCY_WEEKLY\x10\x02\x12\x15\n\x11\x46REQUENCY_MONTHLY\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.event.v1.event_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_EVENTKIND']._serialized_start=954
-  _globals['_EVENTKIND']._serialized_end=1043
-  _globals['_EVENTSTATUS']._serialized_start=1045
-  _globals['_EVENTSTATUS']._serialized_end=1140
-  _globals['_FREQUENCY']._serialized_start=1142
-  _globals['_FREQUENCY']._serialized_end=1246
-  _globals['_EVENT']._serialized_start=84
-  _globals['_EVENT']._serialized_end=619
-  _globals['_RECURRENCE']._serialized_start=621
-  _globals['_RECURRENCE']._serialized_end=734
-  _globals['_SESSIONTEMPLATE']._serialized_start=737
-  _globals['_SESSIONTEMPLATE']._serialized_end=877
-  _globals['_POOLTEMPLATE']._serialized_start=879
-  _globals['_POOLTEMPLATE']._serialized_end=952
+  _globals['_EVENTKIND']._serialized_start=1409
+  _globals['_EVENTKIND']._serialized_end=1498
+  _globals['_EVENTSTATUS']._serialized_start=1500
+  _globals['_EVENTSTATUS']._serialized_end=1595
+  _globals['_FREQUENCY']._serialized_start=1597
+  _globals['_FREQUENCY']._serialized_end=1701
+  _globals['_EVENT']._serialized_start=116
+  _globals['_EVENT']._serialized_end=753
+  _globals['_LIFECYCLEPOLICY']._serialized_start=756
+  _globals['_LIFECYCLEPOLICY']._serialized_end=992
+  _globals['_ROUNDSFORMAT']._serialized_start=994
+  _globals['_ROUNDSFORMAT']._serialized_end=1074
+  _globals['_RECURRENCE']._serialized_start=1076
+  _globals['_RECURRENCE']._serialized_end=1189
+  _globals['_SESSIONTEMPLATE']._serialized_start=1192
+  _globals['_SESSIONTEMPLATE']._serialized_end=1332
+  _globals['_POOLTEMPLATE']._serialized_start=1334
+  _globals['_POOLTEMPLATE']._serialized_end=1407
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -40,7 +41,7 @@ FREQUENCY_WEEKLY: Frequency
 FREQUENCY_MONTHLY: Frequency
 
 class Event(_message.Message):
-    __slots__ = ("name", "title", "venue", "capacity", "kind", "first_date", "recurrence", "sessions", "pools", "max_sessions_per_participant", "time_zone", "status", "schedule_text", "create_time", "update_time", "venue_display_name")
+    __slots__ = ("name", "title", "venue", "capacity", "kind", "first_date", "recurrence", "sessions", "pools", "max_sessions_per_participant", "time_zone", "status", "schedule_text", "create_time", "update_time", "venue_display_name", "lifecycle", "rounds")
     NAME_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     VENUE_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +58,8 @@ class Event(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     VENUE_DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    LIFECYCLE_FIELD_NUMBER: _ClassVar[int]
+    ROUNDS_FIELD_NUMBER: _ClassVar[int]
     name: str
     title: str
     venue: str
@@ -73,7 +76,33 @@ class Event(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     venue_display_name: str
-    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., venue: _Optional[str] = ..., capacity: _Optional[int] = ..., kind: _Optional[_Union[EventKind, str]] = ..., first_date: _Optional[str] = ..., recurrence: _Optional[_Union[Recurrence, _Mapping]] = ..., sessions: _Optional[_Iterable[_Union[SessionTemplate, _Mapping]]] = ..., pools: _Optional[_Iterable[_Union[PoolTemplate, _Mapping]]] = ..., max_sessions_per_participant: _Optional[int] = ..., time_zone: _Optional[str] = ..., status: _Optional[_Union[EventStatus, str]] = ..., schedule_text: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., venue_display_name: _Optional[str] = ...) -> None: ...
+    lifecycle: LifecyclePolicy
+    rounds: RoundsFormat
+    def __init__(self, name: _Optional[str] = ..., title: _Optional[str] = ..., venue: _Optional[str] = ..., capacity: _Optional[int] = ..., kind: _Optional[_Union[EventKind, str]] = ..., first_date: _Optional[str] = ..., recurrence: _Optional[_Union[Recurrence, _Mapping]] = ..., sessions: _Optional[_Iterable[_Union[SessionTemplate, _Mapping]]] = ..., pools: _Optional[_Iterable[_Union[PoolTemplate, _Mapping]]] = ..., max_sessions_per_participant: _Optional[int] = ..., time_zone: _Optional[str] = ..., status: _Optional[_Union[EventStatus, str]] = ..., schedule_text: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., venue_display_name: _Optional[str] = ..., lifecycle: _Optional[_Union[LifecyclePolicy, _Mapping]] = ..., rounds: _Optional[_Union[RoundsFormat, _Mapping]] = ...) -> None: ...
+
+class LifecyclePolicy(_message.Message):
+    __slots__ = ("confirming_before", "reconfirmation_deadline_before", "keep_unanswered", "reminders", "reminders_default")
+    CONFIRMING_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    RECONFIRMATION_DEADLINE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    KEEP_UNANSWERED_FIELD_NUMBER: _ClassVar[int]
+    REMINDERS_FIELD_NUMBER: _ClassVar[int]
+    REMINDERS_DEFAULT_FIELD_NUMBER: _ClassVar[int]
+    confirming_before: _duration_pb2.Duration
+    reconfirmation_deadline_before: _duration_pb2.Duration
+    keep_unanswered: bool
+    reminders: _containers.RepeatedCompositeFieldContainer[_duration_pb2.Duration]
+    reminders_default: bool
+    def __init__(self, confirming_before: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reconfirmation_deadline_before: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., keep_unanswered: _Optional[bool] = ..., reminders: _Optional[_Iterable[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]]] = ..., reminders_default: _Optional[bool] = ...) -> None: ...
+
+class RoundsFormat(_message.Message):
+    __slots__ = ("round_minutes", "break_minutes", "group_size")
+    ROUND_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    BREAK_MINUTES_FIELD_NUMBER: _ClassVar[int]
+    GROUP_SIZE_FIELD_NUMBER: _ClassVar[int]
+    round_minutes: int
+    break_minutes: int
+    group_size: int
+    def __init__(self, round_minutes: _Optional[int] = ..., break_minutes: _Optional[int] = ..., group_size: _Optional[int] = ...) -> None: ...
 
 class Recurrence(_message.Message):
     __slots__ = ("frequency", "interval", "until_date", "count")

@@ -285,3 +285,15 @@ class TransitionOccurrenceRequest(_message.Message):
     target_state: _session_pb2.OccurrenceState
     request_id: str
     def __init__(self, name: _Optional[str] = ..., target_state: _Optional[_Union[_session_pb2.OccurrenceState, str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class GetOccurrenceRoundsRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ScheduleOccurrenceRoundsRequest(_message.Message):
+    __slots__ = ("occurrence",)
+    OCCURRENCE_FIELD_NUMBER: _ClassVar[int]
+    occurrence: str
+    def __init__(self, occurrence: _Optional[str] = ...) -> None: ...

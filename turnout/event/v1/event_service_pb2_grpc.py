@@ -150,6 +150,16 @@ class EventServiceStub:
                 request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.TransitionOccurrenceRequest.SerializeToString,
                 response_deserializer=turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.FromString,
                 _registered_method=True)
+        self.GetOccurrenceRounds = channel.unary_unary(
+                '/turnout.event.v1.EventService/GetOccurrenceRounds',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetOccurrenceRoundsRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_session__pb2.OccurrenceRounds.FromString,
+                _registered_method=True)
+        self.ScheduleOccurrenceRounds = channel.unary_unary(
+                '/turnout.event.v1.EventService/ScheduleOccurrenceRounds',
+                request_serializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ScheduleOccurrenceRoundsRequest.SerializeToString,
+                response_deserializer=turnout_dot_event_dot_v1_dot_session__pb2.OccurrenceRounds.FromString,
+                _registered_method=True)
 
 
 class EventServiceServicer:
@@ -318,6 +328,24 @@ class EventServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetOccurrenceRounds(self, request, context):
+        """Gets the rounds schedule of an occurrence; NOT_FOUND until it is made.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScheduleOccurrenceRounds(self, request, context):
+        """Makes the rounds schedule of a READY or RUNNING occurrence of an event with a
+        RoundsFormat from the participants holding a confirmed seat, and publishes
+        OccurrenceRoundsScheduled. Once per occurrence: a later call returns the schedule made
+        first. Called by participant_service once the reconfirmation answers are settled;
+        admins may call it too.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_EventServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -430,6 +458,16 @@ def add_EventServiceServicer_to_server(servicer, server):
                     servicer.TransitionOccurrence,
                     request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.TransitionOccurrenceRequest.FromString,
                     response_serializer=turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.SerializeToString,
+            ),
+            'GetOccurrenceRounds': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOccurrenceRounds,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.GetOccurrenceRoundsRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_session__pb2.OccurrenceRounds.SerializeToString,
+            ),
+            'ScheduleOccurrenceRounds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleOccurrenceRounds,
+                    request_deserializer=turnout_dot_event_dot_v1_dot_event__service__pb2.ScheduleOccurrenceRoundsRequest.FromString,
+                    response_serializer=turnout_dot_event_dot_v1_dot_session__pb2.OccurrenceRounds.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1027,6 +1065,60 @@ class EventService:
             '/turnout.event.v1.EventService/TransitionOccurrence',
             turnout_dot_event_dot_v1_dot_event__service__pb2.TransitionOccurrenceRequest.SerializeToString,
             turnout_dot_event_dot_v1_dot_session__pb2.Occurrence.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOccurrenceRounds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/GetOccurrenceRounds',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.GetOccurrenceRoundsRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_session__pb2.OccurrenceRounds.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleOccurrenceRounds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.event.v1.EventService/ScheduleOccurrenceRounds',
+            turnout_dot_event_dot_v1_dot_event__service__pb2.ScheduleOccurrenceRoundsRequest.SerializeToString,
+            turnout_dot_event_dot_v1_dot_session__pb2.OccurrenceRounds.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from turnout.participant.v1 import registration_pb2 as turnout_dot_participant_dot_v1_dot_registration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0turnout/participant/v1/registration_events.proto\x12\x16turnout.participant.v1\x1a)turnout/participant/v1/registration.proto\"Q\n\x13RegistrationCreated\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"S\n\x15RegistrationConfirmed\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"S\n\x15RegistrationCancelled\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"Q\n\x13RegistrationExpired\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"N\n\x10\x41ttendanceMarked\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"O\n\x11WaitlistOfferMade\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registrationb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0turnout/participant/v1/registration_events.proto\x12\x16turnout.participant.v1\x1a)turnout/participant/v1/registration.proto\"Q\n\x13RegistrationCreated\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"S\n\x15RegistrationConfirmed\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"S\n\x15RegistrationCancelled\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"Q\n\x13RegistrationExpired\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"N\n\x10\x41ttendanceMarked\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"O\n\x11WaitlistOfferMade\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registration\"_\n!RegistrationReconfirmationChanged\x12:\n\x0cregistration\x18\x01 \x01(\x0b\x32$.turnout.participant.v1.Registrationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,4 +44,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ATTENDANCEMARKED']._serialized_end=533
   _globals['_WAITLISTOFFERMADE']._serialized_start=535
   _globals['_WAITLISTOFFERMADE']._serialized_end=614
+  _globals['_REGISTRATIONRECONFIRMATIONCHANGED']._serialized_start=616
+  _globals['_REGISTRATIONRECONFIRMATIONCHANGED']._serialized_end=711
 # @@protoc_insertion_point(module_scope)

@@ -41,3 +41,9 @@ class WaitlistOfferMade(_message.Message):
     REGISTRATION_FIELD_NUMBER: _ClassVar[int]
     registration: _registration_pb2.Registration
     def __init__(self, registration: _Optional[_Union[_registration_pb2.Registration, _Mapping]] = ...) -> None: ...
+
+class RegistrationReconfirmationChanged(_message.Message):
+    __slots__ = ("registration",)
+    REGISTRATION_FIELD_NUMBER: _ClassVar[int]
+    registration: _registration_pb2.Registration
+    def __init__(self, registration: _Optional[_Union[_registration_pb2.Registration, _Mapping]] = ...) -> None: ...

@@ -9,6 +9,21 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class Reconfirmation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECONFIRMATION_UNSPECIFIED: _ClassVar[Reconfirmation]
+    RECONFIRMATION_REQUESTED: _ClassVar[Reconfirmation]
+    RECONFIRMATION_CONFIRMED: _ClassVar[Reconfirmation]
+    RECONFIRMATION_DECLINED: _ClassVar[Reconfirmation]
+    RECONFIRMATION_UNANSWERED_KEPT: _ClassVar[Reconfirmation]
+    RECONFIRMATION_UNANSWERED_RELEASED: _ClassVar[Reconfirmation]
+
+class ReconfirmationAnswer(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECONFIRMATION_ANSWER_UNSPECIFIED: _ClassVar[ReconfirmationAnswer]
+    RECONFIRMATION_ANSWER_CONFIRM: _ClassVar[ReconfirmationAnswer]
+    RECONFIRMATION_ANSWER_DECLINE: _ClassVar[ReconfirmationAnswer]
+
 class RegistrationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     REGISTRATION_STATE_UNSPECIFIED: _ClassVar[RegistrationState]
@@ -34,6 +49,17 @@ class EndReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     END_REASON_EXPIRED: _ClassVar[EndReason]
     END_REASON_DECLINED: _ClassVar[EndReason]
     END_REASON_SEAT_LOST: _ClassVar[EndReason]
+    END_REASON_RECONFIRMATION_DECLINED: _ClassVar[EndReason]
+    END_REASON_NOT_RECONFIRMED: _ClassVar[EndReason]
+RECONFIRMATION_UNSPECIFIED: Reconfirmation
+RECONFIRMATION_REQUESTED: Reconfirmation
+RECONFIRMATION_CONFIRMED: Reconfirmation
+RECONFIRMATION_DECLINED: Reconfirmation
+RECONFIRMATION_UNANSWERED_KEPT: Reconfirmation
+RECONFIRMATION_UNANSWERED_RELEASED: Reconfirmation
+RECONFIRMATION_ANSWER_UNSPECIFIED: ReconfirmationAnswer
+RECONFIRMATION_ANSWER_CONFIRM: ReconfirmationAnswer
+RECONFIRMATION_ANSWER_DECLINE: ReconfirmationAnswer
 REGISTRATION_STATE_UNSPECIFIED: RegistrationState
 REGISTRATION_STATE_HELD: RegistrationState
 REGISTRATION_STATE_CONFIRMED: RegistrationState
@@ -51,9 +77,11 @@ END_REASON_CANCELLED: EndReason
 END_REASON_EXPIRED: EndReason
 END_REASON_DECLINED: EndReason
 END_REASON_SEAT_LOST: EndReason
+END_REASON_RECONFIRMATION_DECLINED: EndReason
+END_REASON_NOT_RECONFIRMED: EndReason
 
 class Registration(_message.Message):
-    __slots__ = ("name", "participant", "session", "state", "expire_time", "attendance", "attendance_comment", "comment", "registered_by", "capacity_override", "seat", "create_time", "update_time", "session_start_time", "session_end_time", "event", "waitlist_position", "cancelled_by", "missed", "end_reason")
+    __slots__ = ("name", "participant", "session", "state", "expire_time", "attendance", "attendance_comment", "comment", "registered_by", "capacity_override", "seat", "create_time", "update_time", "session_start_time", "session_end_time", "event", "waitlist_position", "cancelled_by", "missed", "end_reason", "reconfirmation", "reconfirmation_deadline")
     NAME_FIELD_NUMBER: _ClassVar[int]
     PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
     SESSION_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +102,8 @@ class Registration(_message.Message):
     CANCELLED_BY_FIELD_NUMBER: _ClassVar[int]
     MISSED_FIELD_NUMBER: _ClassVar[int]
     END_REASON_FIELD_NUMBER: _ClassVar[int]
+    RECONFIRMATION_FIELD_NUMBER: _ClassVar[int]
+    RECONFIRMATION_DEADLINE_FIELD_NUMBER: _ClassVar[int]
     name: str
     participant: str
     session: str
@@ -94,4 +124,6 @@ class Registration(_message.Message):
     cancelled_by: str
     missed: bool
     end_reason: EndReason
-    def __init__(self, name: _Optional[str] = ..., participant: _Optional[str] = ..., session: _Optional[str] = ..., state: _Optional[_Union[RegistrationState, str]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attendance: _Optional[_Union[Attendance, str]] = ..., attendance_comment: _Optional[str] = ..., comment: _Optional[str] = ..., registered_by: _Optional[str] = ..., capacity_override: _Optional[bool] = ..., seat: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., session_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., session_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event: _Optional[str] = ..., waitlist_position: _Optional[int] = ..., cancelled_by: _Optional[str] = ..., missed: _Optional[bool] = ..., end_reason: _Optional[_Union[EndReason, str]] = ...) -> None: ...
+    reconfirmation: Reconfirmation
+    reconfirmation_deadline: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., participant: _Optional[str] = ..., session: _Optional[str] = ..., state: _Optional[_Union[RegistrationState, str]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attendance: _Optional[_Union[Attendance, str]] = ..., attendance_comment: _Optional[str] = ..., comment: _Optional[str] = ..., registered_by: _Optional[str] = ..., capacity_override: _Optional[bool] = ..., seat: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., session_start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., session_end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., event: _Optional[str] = ..., waitlist_position: _Optional[int] = ..., cancelled_by: _Optional[str] = ..., missed: _Optional[bool] = ..., end_reason: _Optional[_Union[EndReason, str]] = ..., reconfirmation: _Optional[_Union[Reconfirmation, str]] = ..., reconfirmation_deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -113,3 +113,13 @@ class AttendanceFailure(_message.Message):
     reason: str
     message: str
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
+
+class AnswerReconfirmationRequest(_message.Message):
+    __slots__ = ("name", "answer", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    answer: _registration_pb2.ReconfirmationAnswer
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., answer: _Optional[_Union[_registration_pb2.ReconfirmationAnswer, str]] = ..., request_id: _Optional[str] = ...) -> None: ...

@@ -69,6 +69,11 @@ class RegistrationServiceStub:
                 request_serializer=turnout_dot_participant_dot_v1_dot_registration__service__pb2.BatchUpdateAttendanceRequest.SerializeToString,
                 response_deserializer=turnout_dot_participant_dot_v1_dot_registration__service__pb2.BatchUpdateAttendanceResponse.FromString,
                 _registered_method=True)
+        self.AnswerReconfirmation = channel.unary_unary(
+                '/turnout.participant.v1.RegistrationService/AnswerReconfirmation',
+                request_serializer=turnout_dot_participant_dot_v1_dot_registration__service__pb2.AnswerReconfirmationRequest.SerializeToString,
+                response_deserializer=turnout_dot_participant_dot_v1_dot_registration__pb2.Registration.FromString,
+                _registered_method=True)
 
 
 class RegistrationServiceServicer:
@@ -124,6 +129,16 @@ class RegistrationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnswerReconfirmation(self, request, context):
+        """Answers a reconfirmation request while it is REQUESTED: CONFIRM keeps the seat, DECLINE
+        cancels the registration and offers the seat to the waitlist. Confirming again is
+        answered with the registration as it is; anything else after the deadline is refused
+        (RECONFIRMATION_CLOSED). Same callers as CancelRegistration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RegistrationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -156,6 +171,11 @@ def add_RegistrationServiceServicer_to_server(servicer, server):
                     servicer.BatchUpdateAttendance,
                     request_deserializer=turnout_dot_participant_dot_v1_dot_registration__service__pb2.BatchUpdateAttendanceRequest.FromString,
                     response_serializer=turnout_dot_participant_dot_v1_dot_registration__service__pb2.BatchUpdateAttendanceResponse.SerializeToString,
+            ),
+            'AnswerReconfirmation': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerReconfirmation,
+                    request_deserializer=turnout_dot_participant_dot_v1_dot_registration__service__pb2.AnswerReconfirmationRequest.FromString,
+                    response_serializer=turnout_dot_participant_dot_v1_dot_registration__pb2.Registration.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -324,6 +344,33 @@ class RegistrationService:
             '/turnout.participant.v1.RegistrationService/BatchUpdateAttendance',
             turnout_dot_participant_dot_v1_dot_registration__service__pb2.BatchUpdateAttendanceRequest.SerializeToString,
             turnout_dot_participant_dot_v1_dot_registration__service__pb2.BatchUpdateAttendanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerReconfirmation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/turnout.participant.v1.RegistrationService/AnswerReconfirmation',
+            turnout_dot_participant_dot_v1_dot_registration__service__pb2.AnswerReconfirmationRequest.SerializeToString,
+            turnout_dot_participant_dot_v1_dot_registration__pb2.Registration.FromString,
             options,
             channel_credentials,
             insecure,

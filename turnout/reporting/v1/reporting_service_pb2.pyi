@@ -150,7 +150,7 @@ class GetParticipantMetricsRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class RegistrationCounts(_message.Message):
-    __slots__ = ("held", "confirmed", "waitlisted", "offered", "cancelled", "declined", "expired", "expected", "attended", "no_show", "registered")
+    __slots__ = ("held", "confirmed", "waitlisted", "offered", "cancelled", "declined", "expired", "expected", "attended", "no_show", "registered", "reconfirmation_confirmed", "reconfirmation_declined", "reconfirmation_no_answer")
     HELD_FIELD_NUMBER: _ClassVar[int]
     CONFIRMED_FIELD_NUMBER: _ClassVar[int]
     WAITLISTED_FIELD_NUMBER: _ClassVar[int]
@@ -162,6 +162,9 @@ class RegistrationCounts(_message.Message):
     ATTENDED_FIELD_NUMBER: _ClassVar[int]
     NO_SHOW_FIELD_NUMBER: _ClassVar[int]
     REGISTERED_FIELD_NUMBER: _ClassVar[int]
+    RECONFIRMATION_CONFIRMED_FIELD_NUMBER: _ClassVar[int]
+    RECONFIRMATION_DECLINED_FIELD_NUMBER: _ClassVar[int]
+    RECONFIRMATION_NO_ANSWER_FIELD_NUMBER: _ClassVar[int]
     held: int
     confirmed: int
     waitlisted: int
@@ -173,7 +176,10 @@ class RegistrationCounts(_message.Message):
     attended: int
     no_show: int
     registered: int
-    def __init__(self, held: _Optional[int] = ..., confirmed: _Optional[int] = ..., waitlisted: _Optional[int] = ..., offered: _Optional[int] = ..., cancelled: _Optional[int] = ..., declined: _Optional[int] = ..., expired: _Optional[int] = ..., expected: _Optional[int] = ..., attended: _Optional[int] = ..., no_show: _Optional[int] = ..., registered: _Optional[int] = ...) -> None: ...
+    reconfirmation_confirmed: int
+    reconfirmation_declined: int
+    reconfirmation_no_answer: int
+    def __init__(self, held: _Optional[int] = ..., confirmed: _Optional[int] = ..., waitlisted: _Optional[int] = ..., offered: _Optional[int] = ..., cancelled: _Optional[int] = ..., declined: _Optional[int] = ..., expired: _Optional[int] = ..., expected: _Optional[int] = ..., attended: _Optional[int] = ..., no_show: _Optional[int] = ..., registered: _Optional[int] = ..., reconfirmation_confirmed: _Optional[int] = ..., reconfirmation_declined: _Optional[int] = ..., reconfirmation_no_answer: _Optional[int] = ...) -> None: ...
 
 class SessionStats(_message.Message):
     __slots__ = ("name", "event", "service", "venue", "counts", "capacity", "seats_left", "waitlist_length")
