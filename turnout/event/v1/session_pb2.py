@@ -26,27 +26,27 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from turnout.event.v1 import event_pb2 as turnout_dot_event_dot_v1_dot_event__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eturnout/event/v1/session.proto\x12\x10turnout.event.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cturnout/event/v1/event.proto\"\xa6\x02\n\nOccurrence\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\x05\x12\x14\n\x0cparticipants\x18\x05 \x01(\x05\x12\x30\n\x05state\x18\x06 \x01(\x0e\x32!.turnout.event.v1.OccurrenceState\x12\x35\n\x11state_change_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x03\n\x07Session\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x12\n\noccurrence\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\r\n\x05venue\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61pacity\x18\x08 \x01(\x05\x12\x1b\n\x13\x62ooking_window_days\x18\t \x01(\x05\x12\x0c\n\x04held\x18\n \x01(\x05\x12\x11\n\tconfirmed\x18\x0b \x01(\x05\x12\x11\n\tavailable\x18\x0c \x01(\x05\x12\x14\n\x0ctemplate_key\x18\r \x01(\t\x12\x13\n\x0b\x65vent_title\x18\x0e \x01(\t\x12\x1c\n\x14service_display_name\x18\x0f \x01(\t\x12\x1a\n\x12venue_display_name\x18\x10 \x01(\t\x12\r\n\x05pools\x18\x11 \x03(\t\"m\n\x04Pool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\noccurrence\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x0c\n\x04used\x18\x05 \x01(\x05\x12\x10\n\x08sessions\x18\x06 \x03(\t\"\xbf\x02\n\x10OccurrenceRounds\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\noccurrence\x18\x02 \x01(\t\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12.\n\x06\x66ormat\x18\x04 \x01(\x0b\x32\x1e.turnout.event.v1.RoundsFormat\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x06groups\x18\x08 \x03(\x0b\x32\x1d.turnout.event.v1.RoundsGroup\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x0bRoundsGroup\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x14\n\x0cparticipants\x18\x02 \x03(\t\x12\'\n\x06rounds\x18\x03 \x03(\x0b\x32\x17.turnout.event.v1.Round\"\xb1\x01\n\x05Round\x12\r\n\x05index\x18\x01 \x01(\x05\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x05pairs\x18\x04 \x03(\x0b\x32\x1b.turnout.event.v1.RoundPair\x12\x0f\n\x07resting\x18\x05 \x01(\t\"*\n\tRoundPair\x12\r\n\x05\x66irst\x18\x01 \x01(\t\x12\x0e\n\x06second\x18\x02 \x01(\t*\xed\x01\n\x0fOccurrenceState\x12 \n\x1cOCCURRENCE_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aOCCURRENCE_STATE_SCHEDULED\x10\x01\x12\x1f\n\x1bOCCURRENCE_STATE_CONFIRMING\x10\x02\x12\x1a\n\x16OCCURRENCE_STATE_READY\x10\x03\x12\x1c\n\x18OCCURRENCE_STATE_RUNNING\x10\x04\x12\x1d\n\x19OCCURRENCE_STATE_FINISHED\x10\x05\x12\x1e\n\x1aOCCURRENCE_STATE_CANCELLED\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eturnout/event/v1/session.proto\x12\x10turnout.event.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cturnout/event/v1/event.proto\"\xb8\x02\n\nOccurrence\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x03 \x01(\t\x12\x10\n\x08\x63\x61pacity\x18\x04 \x01(\x05\x12\x14\n\x0cparticipants\x18\x05 \x01(\x05\x12\x30\n\x05state\x18\x06 \x01(\x0e\x32!.turnout.event.v1.OccurrenceState\x12\x35\n\x11state_change_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstart_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08sessions\x18\n \x03(\t\"\x8f\x03\n\x07Session\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\t\x12\x12\n\noccurrence\x18\x03 \x01(\t\x12\x0f\n\x07service\x18\x04 \x01(\t\x12\r\n\x05venue\x18\x05 \x01(\t\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x63\x61pacity\x18\x08 \x01(\x05\x12\x1b\n\x13\x62ooking_window_days\x18\t \x01(\x05\x12\x0c\n\x04held\x18\n \x01(\x05\x12\x11\n\tconfirmed\x18\x0b \x01(\x05\x12\x11\n\tavailable\x18\x0c \x01(\x05\x12\x14\n\x0ctemplate_key\x18\r \x01(\t\x12\x13\n\x0b\x65vent_title\x18\x0e \x01(\t\x12\x1c\n\x14service_display_name\x18\x0f \x01(\t\x12\x1a\n\x12venue_display_name\x18\x10 \x01(\t\x12\r\n\x05pools\x18\x11 \x03(\t\"m\n\x04Pool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\noccurrence\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05limit\x18\x04 \x01(\x05\x12\x0c\n\x04used\x18\x05 \x01(\x05\x12\x10\n\x08sessions\x18\x06 \x03(\t\"\xbf\x02\n\x10OccurrenceRounds\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\noccurrence\x18\x02 \x01(\t\x12\r\n\x05\x65vent\x18\x03 \x01(\t\x12.\n\x06\x66ormat\x18\x04 \x01(\x0b\x32\x1e.turnout.event.v1.RoundsFormat\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x06groups\x18\x08 \x03(\x0b\x32\x1d.turnout.event.v1.RoundsGroup\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"[\n\x0bRoundsGroup\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x14\n\x0cparticipants\x18\x02 \x03(\t\x12\'\n\x06rounds\x18\x03 \x03(\x0b\x32\x17.turnout.event.v1.Round\"\xb1\x01\n\x05Round\x12\r\n\x05index\x18\x01 \x01(\x05\x12.\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12*\n\x05pairs\x18\x04 \x03(\x0b\x32\x1b.turnout.event.v1.RoundPair\x12\x0f\n\x07resting\x18\x05 \x01(\t\"*\n\tRoundPair\x12\r\n\x05\x66irst\x18\x01 \x01(\t\x12\x0e\n\x06second\x18\x02 \x01(\t*\xed\x01\n\x0fOccurrenceState\x12 \n\x1cOCCURRENCE_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aOCCURRENCE_STATE_SCHEDULED\x10\x01\x12\x1f\n\x1bOCCURRENCE_STATE_CONFIRMING\x10\x02\x12\x1a\n\x16OCCURRENCE_STATE_READY\x10\x03\x12\x1c\n\x18OCCURRENCE_STATE_RUNNING\x10\x04\x12\x1d\n\x19OCCURRENCE_STATE_FINISHED\x10\x05\x12\x1e\n\x1aOCCURRENCE_STATE_CANCELLED\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'turnout.event.v1.session_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OCCURRENCESTATE']._serialized_start=1565
-  _globals['_OCCURRENCESTATE']._serialized_end=1802
+  _globals['_OCCURRENCESTATE']._serialized_start=1583
+  _globals['_OCCURRENCESTATE']._serialized_end=1820
   _globals['_OCCURRENCE']._serialized_start=116
-  _globals['_OCCURRENCE']._serialized_end=410
-  _globals['_SESSION']._serialized_start=413
-  _globals['_SESSION']._serialized_end=812
-  _globals['_POOL']._serialized_start=814
-  _globals['_POOL']._serialized_end=923
-  _globals['_OCCURRENCEROUNDS']._serialized_start=926
-  _globals['_OCCURRENCEROUNDS']._serialized_end=1245
-  _globals['_ROUNDSGROUP']._serialized_start=1247
-  _globals['_ROUNDSGROUP']._serialized_end=1338
-  _globals['_ROUND']._serialized_start=1341
-  _globals['_ROUND']._serialized_end=1518
-  _globals['_ROUNDPAIR']._serialized_start=1520
-  _globals['_ROUNDPAIR']._serialized_end=1562
+  _globals['_OCCURRENCE']._serialized_end=428
+  _globals['_SESSION']._serialized_start=431
+  _globals['_SESSION']._serialized_end=830
+  _globals['_POOL']._serialized_start=832
+  _globals['_POOL']._serialized_end=941
+  _globals['_OCCURRENCEROUNDS']._serialized_start=944
+  _globals['_OCCURRENCEROUNDS']._serialized_end=1263
+  _globals['_ROUNDSGROUP']._serialized_start=1265
+  _globals['_ROUNDSGROUP']._serialized_end=1356
+  _globals['_ROUND']._serialized_start=1359
+  _globals['_ROUND']._serialized_end=1536
+  _globals['_ROUNDPAIR']._serialized_start=1538
+  _globals['_ROUNDPAIR']._serialized_end=1580
 # @@protoc_insertion_point(module_scope)

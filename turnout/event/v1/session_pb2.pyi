@@ -29,7 +29,7 @@ OCCURRENCE_STATE_FINISHED: OccurrenceState
 OCCURRENCE_STATE_CANCELLED: OccurrenceState
 
 class Occurrence(_message.Message):
-    __slots__ = ("name", "event", "date", "capacity", "participants", "state", "state_change_time", "start_time", "end_time")
+    __slots__ = ("name", "event", "date", "capacity", "participants", "state", "state_change_time", "start_time", "end_time", "sessions")
     NAME_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]
     DATE_FIELD_NUMBER: _ClassVar[int]
@@ -39,6 +39,7 @@ class Occurrence(_message.Message):
     STATE_CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    SESSIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     event: str
     date: str
@@ -48,7 +49,8 @@ class Occurrence(_message.Message):
     state_change_time: _timestamp_pb2.Timestamp
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., event: _Optional[str] = ..., date: _Optional[str] = ..., capacity: _Optional[int] = ..., participants: _Optional[int] = ..., state: _Optional[_Union[OccurrenceState, str]] = ..., state_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    sessions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., event: _Optional[str] = ..., date: _Optional[str] = ..., capacity: _Optional[int] = ..., participants: _Optional[int] = ..., state: _Optional[_Union[OccurrenceState, str]] = ..., state_change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sessions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Session(_message.Message):
     __slots__ = ("name", "event", "occurrence", "service", "venue", "start_time", "end_time", "capacity", "booking_window_days", "held", "confirmed", "available", "template_key", "event_title", "service_display_name", "venue_display_name", "pools")
