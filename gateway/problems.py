@@ -178,8 +178,11 @@ def from_rpc_error(exc: grpc.aio.AioRpcError, *, backend: str, fields: FieldName
                 allowed = info.metadata.get("allowed", "")
                 problem.extensions.update(state=info.metadata.get("state", ""),
                                           allowed=allowed.split(",") if allowed else [])
-            if info.reason == "OCCURRENCE_CLOSED":  # the ledger: which final state closed it
+            # The ledger: which final state closed it; rounds: where the occurrence is.
+            if info.reason in ("OCCURRENCE_CLOSED", "ROUNDS_NOT_SCHEDULABLE"):
                 problem.extensions.update(state=info.metadata.get("state", ""))
+            if info.reason == "RECONFIRMATION_CLOSED":  # where the reconfirmation is: never asked, settled, ...
+                problem.extensions.update(reconfirmation=info.metadata.get("reconfirmation", ""))
         elif any_detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
             bad_request = error_details_pb2.BadRequest()
             any_detail.Unpack(bad_request)

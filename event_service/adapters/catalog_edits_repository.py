@@ -19,7 +19,6 @@ from event_service.adapters.tables import events, occurrences, seats, sessions
 from event_service.domain.events import EventKind, EventStatus
 from event_service.domain.recurrence import Recurrence
 
-
 # --- sessions ----------------------------------------------------------------------------
 
 
@@ -183,7 +182,9 @@ async def update_event_fields(connection: AsyncConnection, event_id: str, now: d
                               title_key: str | None = None, venue_id: str | None = None,
                               capacity: int | None = None, recurrence: Recurrence | None = None,
                               set_recurrence: bool = False, max_sessions: int | None = None,
-                              set_max_sessions: bool = False) -> None:
+                              set_max_sessions: bool = False, lifecycle: dict | None = None,
+                              set_lifecycle: bool = False, rounds: dict | None = None,
+                              set_rounds: bool = False) -> None:
     values: dict = {"updated_at": now, "version": events.c.version + 1}
     if title is not None:
         values.update(title=title, title_key=title_key)
@@ -196,4 +197,9 @@ async def update_event_fields(connection: AsyncConnection, event_id: str, now: d
                       until_date=recurrence.until, count=recurrence.count)
     if set_max_sessions:
         values["max_sessions_per_participant"] = max_sessions
+    if set_lifecycle:
+        values["lifecycle"] = lifecycle
+    if set_rounds:
+        # A JSON null would read back as the column holding null, not as "no rounds".
+        values["rounds"] = rounds if rounds is not None else sa.null()
     await connection.execute(events.update().where(events.c.id == event_id).values(**values))

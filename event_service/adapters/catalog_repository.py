@@ -6,6 +6,7 @@ them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from event_service.adapters.lifecycle_repository import (
+    policy_from_json,
+    policy_to_json,
+    rounds_from_json,
+    rounds_to_json,
+)
 from event_service.adapters.tables import (
     events,
     occurrences,
@@ -37,7 +44,11 @@ from event_service.domain.events import (
     SessionTemplate,
     pool_positions,
 )
+from event_service.domain.lifecycle import LifecyclePolicy
 from event_service.domain.recurrence import Frequency, Recurrence
+from kernel.errors import DomainError
+
+log = logging.getLogger("turnout.event_service.catalog")
 
 LIVE_SEAT_STATES = ("held", "confirmed")
 # Rows per multi-row INSERT: asyncpg takes at most 32767 parameters per statement.
@@ -96,6 +107,8 @@ async def add_event(connection: AsyncConnection, event: Event) -> None:
         time_zone=event.time_zone, max_sessions_per_participant=event.max_sessions_per_participant,
         status=event.status.value, materialized_until=event.materialized_until,
         created_at=event.created_at, updated_at=event.updated_at, version=event.version,
+        lifecycle=policy_to_json(event.lifecycle or LifecyclePolicy()),
+        rounds=rounds_to_json(event.rounds) if event.rounds is not None else sa.null(),
     ))
     await connection.execute(session_templates.insert(), [
         {"id": t.id, "event_id": event.id, "key": t.key, "position": t.position, "service_id": t.service_id,
@@ -116,6 +129,24 @@ def _recurrence(row: sa.Row) -> Recurrence | None:
         return None
     return Recurrence(frequency=Frequency(row.frequency), interval=row.interval, until=row.until_date,
                       count=row.count)
+
+
+def _stored_policy(row: sa.Row) -> LifecyclePolicy | None:
+    """A read shows the event even when its stored policy is broken (written by hand, or by an
+    older version): without a policy, rather than failing the read or showing a false one."""
+    try:
+        return policy_from_json(row.lifecycle)
+    except (ValueError, TypeError, KeyError, DomainError):
+        log.warning("event %s has an invalid lifecycle policy: %r", row.id, row.lifecycle)
+        return None
+
+
+def _stored_rounds(row: sa.Row):
+    try:
+        return rounds_from_json(row.rounds)
+    except (ValueError, TypeError, KeyError):
+        log.warning("event %s has an invalid rounds format: %r", row.id, row.rounds)
+        return None
 
 
 def _event_query() -> sa.Select:
@@ -150,7 +181,7 @@ async def _events(connection: AsyncConnection, rows: Sequence[sa.Row]) -> list[E
                                      template_ids=tuple(p.template_ids)) for p in ordered),
             status=EventStatus(row.status), created_at=row.created_at, updated_at=row.updated_at,
             materialized_until=row.materialized_until, version=row.version,
-            venue_display_name=row.venue_display_name,
+            venue_display_name=row.venue_display_name, lifecycle=_stored_policy(row), rounds=_stored_rounds(row),
         ))
     return result
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from event_service.adapters.tables import events, occurrences, sessions
@@ -19,14 +20,19 @@ from event_service.domain.lifecycle import (
     LifecyclePolicy,
     OccurrenceState,
 )
+from event_service.domain.rounds import RoundsFormat
 
 _STARTS = (sa.select(sa.func.min(sessions.c.starts_at)).where(sessions.c.occurrence_id == occurrences.c.id)
            .scalar_subquery().label("starts_at"))
 _ENDS = (sa.select(sa.func.max(sessions.c.ends_at)).where(sessions.c.occurrence_id == occurrences.c.id)
          .scalar_subquery().label("ends_at"))
+_BY_START = postgresql.aggregate_order_by(sessions.c.id, sessions.c.starts_at, sessions.c.id)
+_SESSION_IDS = (sa.select(sa.func.array_agg(_BY_START)).where(sessions.c.occurrence_id == occurrences.c.id)
+                .scalar_subquery().label("session_ids"))
 _COLUMNS = (occurrences.c.id, occurrences.c.event_id, occurrences.c.date, occurrences.c.capacity,
             occurrences.c.participants, occurrences.c.state, occurrences.c.state_changed_at, occurrences.c.version,
-            occurrences.c.reminders_sent, _STARTS, _ENDS)
+            occurrences.c.reminders_sent, _STARTS, _ENDS, _SESSION_IDS)
+_FINAL = [OccurrenceState.FINISHED.value, OccurrenceState.CANCELLED.value]
 
 
 def policy_from_json(value: dict[str, Any] | None) -> LifecyclePolicy:
@@ -48,18 +54,49 @@ def policy_from_json(value: dict[str, Any] | None) -> LifecyclePolicy:
         reminders=reminders)
 
 
+def policy_to_json(policy: LifecyclePolicy) -> dict[str, Any]:
+    """The `lifecycle` column of a policy, every setting written out (defaults included), so a
+    later change of the defaults never changes an event's timetable behind its admin's back."""
+    return {"confirming_before_seconds": _seconds(policy.confirming_before),
+            "reconfirmation_deadline_before_seconds": _seconds(policy.reconfirmation_deadline_before),
+            "release_unanswered": policy.release_unanswered,
+            "reminders_seconds": [_seconds(r) for r in policy.reminders]}
+
+
+def _seconds(span: timedelta) -> int | float:
+    seconds = span.total_seconds()
+    return int(seconds) if seconds.is_integer() else seconds
+
+
+def rounds_from_json(value: dict[str, Any] | None) -> RoundsFormat | None:
+    """The event's `rounds` column: NULL (no rounds) or the format, as stored (validated on the way in)."""
+    if not value:
+        return None
+    return RoundsFormat(round_minutes=value["round_minutes"], break_minutes=value["break_minutes"],
+                        group_size=value["group_size"])
+
+
+def rounds_to_json(rounds: RoundsFormat | None) -> dict[str, Any] | None:
+    if rounds is None:
+        return None
+    return {"round_minutes": rounds.round_minutes, "break_minutes": rounds.break_minutes,
+            "group_size": rounds.group_size}
+
+
 def _occurrence(row: sa.Row) -> LifecycleOccurrence:
     return LifecycleOccurrence(id=row.id, event_id=row.event_id, date=row.date, capacity=row.capacity,
                                participants=row.participants, state=OccurrenceState(row.state),
                                state_changed_at=row.state_changed_at, starts_at=row.starts_at, ends_at=row.ends_at,
                                version=row.version,
-                               reminders_sent=tuple(timedelta(seconds=s) for s in row.reminders_sent))
+                               reminders_sent=tuple(timedelta(seconds=s) for s in row.reminders_sent),
+                               session_ids=tuple(row.session_ids or ()))
 
 
 @dataclass(frozen=True)
 class DueOccurrence:
     occurrence: LifecycleOccurrence
     policy_json: dict[str, Any] | None  # the event's `lifecycle` column: parse with policy_from_json
+    rounds_json: dict[str, Any] | None = None  # the event's `rounds` column: parse with rounds_from_json
 
 
 async def get(connection: AsyncConnection, occurrence_id: str) -> LifecycleOccurrence | None:
@@ -82,11 +119,19 @@ async def claim_due(connection: AsyncConnection, *, now: datetime, limit: int,
                .with_for_update(skip_locked=True)
                .cte("claimed"))
     rows = await connection.execute(
-        sa.select(*_COLUMNS, events.c.lifecycle)
+        sa.select(*_COLUMNS, events.c.lifecycle, events.c.rounds)
         .select_from(occurrences.join(claimed, claimed.c.id == occurrences.c.id)
                      .join(events, events.c.id == occurrences.c.event_id))
         .order_by(occurrences.c.next_due_at, occurrences.c.id))
-    return [DueOccurrence(_occurrence(row), row.lifecycle) for row in rows]
+    return [DueOccurrence(_occurrence(row), row.lifecycle, row.rounds) for row in rows]
+
+
+async def event_settings(connection: AsyncConnection, event_id: str) -> tuple[dict[str, Any] | None,
+                                                                               dict[str, Any] | None]:
+    """The event's `lifecycle` and `rounds` columns (parse with policy_from_json, rounds_from_json)."""
+    row = (await connection.execute(sa.select(events.c.lifecycle, events.c.rounds)
+                                    .where(events.c.id == event_id))).first()
+    return (row.lifecycle, row.rounds) if row is not None else (None, None)
 
 
 async def move(connection: AsyncConnection, occurrence_id: str, *, current: OccurrenceState,
@@ -133,10 +178,19 @@ async def recheck(connection: AsyncConnection, occurrence_ids: Iterable[str]) ->
         return
     await connection.execute(
         occurrences.update()
-        .where(occurrences.c.id.in_(ids),
-               occurrences.c.state.notin_([OccurrenceState.FINISHED.value, OccurrenceState.CANCELLED.value]))
+        .where(occurrences.c.id.in_(ids), occurrences.c.state.notin_(_FINAL))
         .values(next_due_at=sa.func.least(sa.func.coalesce(occurrences.c.next_due_at, sa.func.now()),
                                           sa.func.now())))
+
+
+async def requeue_event(connection: AsyncConnection, event_id: str, now: datetime) -> None:
+    """Queues every occurrence of the event that is not finished or cancelled for the pass at
+    `now`: its policy changed, so every timetable must be worked out again (one the scheduler
+    gave up on as invalid included)."""
+    await connection.execute(
+        occurrences.update()
+        .where(occurrences.c.event_id == event_id, occurrences.c.state.notin_(_FINAL))
+        .values(next_due_at=sa.func.least(sa.func.coalesce(occurrences.c.next_due_at, now), now)))
 
 
 async def count_by_state(connection: AsyncConnection) -> dict[OccurrenceState, int]:

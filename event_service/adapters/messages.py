@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from event_service.api.convert import event_to_proto, occurrence_to_proto, session_to_proto, venue_to_proto
-from event_service.api.convert import RELEASE_REASON_TO_PROTO, counts_to_proto, seat_to_proto
-from event_service.api.convert import STATE_TO_PROTO, lifecycle_occurrence_to_proto
+from event_service.api.convert import (
+    RELEASE_REASON_TO_PROTO,
+    STATE_TO_PROTO,
+    counts_to_proto,
+    event_to_proto,
+    lifecycle_occurrence_to_proto,
+    occurrence_rounds_to_proto,
+    occurrence_to_proto,
+    rounds_format_to_proto,
+    seat_to_proto,
+    session_to_proto,
+    venue_to_proto,
+)
 from event_service.domain.events import (
     EventActivated,
     EventArchived,
@@ -15,16 +25,25 @@ from event_service.domain.events import (
     SessionScheduled,
     SessionUpdated,
 )
-from event_service.domain.ledger import SeatConfirmed, SeatExpired, SeatHeld, SeatReleased
-from event_service.domain.lifecycle import Actor, OccurrenceReminderDue, OccurrenceStateChanged
+from event_service.domain.ledger import (
+    SeatConfirmed,
+    SeatExpired,
+    SeatHeld,
+    SeatReleased,
+)
+from event_service.domain.lifecycle import (
+    Actor,
+    OccurrenceReminderDue,
+    OccurrenceStateChanged,
+)
+from event_service.domain.rounds import OccurrenceRoundsScheduled
 from event_service.domain.venues import VenueCreated
-from kernel import topics
+from kernel import notifications, topics
 from kernel.unit_of_work import OutboxMessage, event_mapper
-from turnout.event.v1 import catalog_events_pb2
-from turnout.event.v1 import ledger_events_pb2
-
+from turnout.event.v1 import catalog_events_pb2, ledger_events_pb2
 
 to_message = event_mapper()
+notifications.register(to_message)
 
 
 @to_message.register
@@ -153,7 +172,17 @@ def _(event: OccurrenceStateChanged) -> OutboxMessage:
         from_state=STATE_TO_PROTO[event.from_state], to_state=STATE_TO_PROTO[event.to_state],
         cause=_CAUSE_TO_PROTO[event.by], release_unanswered=event.release_unanswered)
     payload.change_time.FromDatetime(event.at)
+    if event.reconfirmation_deadline is not None:
+        payload.reconfirmation_deadline.FromDatetime(event.reconfirmation_deadline)
+    if event.rounds is not None:
+        payload.rounds.CopyFrom(rounds_format_to_proto(event.rounds))
     return _catalog("occurrence", event.occurrence.id, event.occurrence.version, payload)
+
+
+@to_message.register
+def _(event: OccurrenceRoundsScheduled) -> OutboxMessage:
+    return _catalog("occurrence", event.rounds.occurrence_id, event.version,
+                    catalog_events_pb2.OccurrenceRoundsScheduled(rounds=occurrence_rounds_to_proto(event.rounds)))
 
 
 @to_message.register

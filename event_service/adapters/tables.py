@@ -55,6 +55,8 @@ events = sa.Table(
     sa.Column("max_sessions_per_participant", sa.Integer),  # NULL: no limit
     # The occurrence lifecycle policy (offsets in seconds, see application/lifecycle.py); NULL: the defaults.
     sa.Column("lifecycle", postgresql.JSONB),
+    # The rounds format ({"round_minutes", "break_minutes", "group_size"}); NULL: no rounds.
+    sa.Column("rounds", postgresql.JSONB),
     sa.Column("status", sa.Text, nullable=False),  # active | archived
     sa.Column("materialized_until", sa.Date),  # occurrences exist up to this date
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -186,6 +188,18 @@ occurrence_participants = sa.Table(
     sa.Column("participant_id", sa.Text, primary_key=True),
     sa.Column("live", sa.Integer, nullable=False),
     sa.CheckConstraint("live > 0", name="occurrence_participants_live_positive"),
+)
+
+# The rounds schedule of an occurrence, made once (ScheduleOccurrenceRounds) and then only read.
+occurrence_rounds = sa.Table(
+    "occurrence_rounds",
+    metadata,
+    sa.Column("occurrence_id", sa.Text, sa.ForeignKey("occurrences.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("event_id", sa.Text, sa.ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("format", postgresql.JSONB, nullable=False),  # the event's rounds format when it was made
+    sa.Column("seed", sa.Numeric(20, 0), nullable=False),  # an unsigned 64-bit seed: beyond BIGINT
+    sa.Column("schedule", postgresql.JSONB, nullable=False),  # groups and timed rounds
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 outbox = outbox_table(metadata)

@@ -12,6 +12,8 @@ from event_service.api.convert import (
     KIND_FROM_PROTO,
     STATUS_FROM_PROTO,
     event_to_proto,
+    policy_spec_from_proto,
+    rounds_format_from_proto,
     service_to_proto,
     session_to_proto,
 )
@@ -42,6 +44,8 @@ def _event_spec(event: event_pb2.Event) -> EventSpec:
         pools=tuple(PoolSpec(display_name=p.display_name, limit=p.limit, session_keys=tuple(p.session_keys))
                     for p in event.pools),
         max_sessions_per_participant=event.max_sessions_per_participant, time_zone=event.time_zone,
+        lifecycle=policy_spec_from_proto(event.lifecycle) if event.HasField("lifecycle") else None,
+        rounds=rounds_format_from_proto(event.rounds) if event.HasField("rounds") else None,
     )
 
 
@@ -139,6 +143,8 @@ class CatalogMethods:
         command = catalog_edits.UpdateEvent(
             name=e.name, paths=tuple(request.update_mask.paths), title=e.title, venue=e.venue, capacity=e.capacity,
             recurrence=recurrence, max_sessions_per_participant=e.max_sessions_per_participant,
+            lifecycle=policy_spec_from_proto(e.lifecycle) if e.HasField("lifecycle") else None,
+            rounds=rounds_format_from_proto(e.rounds) if e.HasField("rounds") else None,
             request_id=request.request_id, fingerprint=fingerprint(request))
         return event_to_proto(await catalog_edits.update_event(command, self._uow, self._clock()))
 

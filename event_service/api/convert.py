@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from event_service.domain.events import Event, EventKind, EventStatus, Occurrence, Service, Session
+from event_service.domain.events import (
+    Event,
+    EventKind,
+    EventStatus,
+    Occurrence,
+    Service,
+    Session,
+)
 from event_service.domain.ledger import ReleaseReason, Seat, SeatState, SessionCounts
-from event_service.domain.lifecycle import LifecycleOccurrence, OccurrenceState
+from event_service.domain.lifecycle import (
+    LifecycleOccurrence,
+    LifecyclePolicy,
+    OccurrenceState,
+    PolicySpec,
+)
 from event_service.domain.recurrence import Frequency
+from event_service.domain.rounds import OccurrenceRounds, RoundsFormat
 from event_service.domain.venues import Venue
 from kernel.resources import to_timestamp
-from turnout.event.v1 import event_pb2, service_pb2, session_pb2, venue_pb2
-from turnout.event.v1 import ledger_events_pb2, seat_pb2
+from turnout.event.v1 import (
+    event_pb2,
+    ledger_events_pb2,
+    seat_pb2,
+    service_pb2,
+    session_pb2,
+    venue_pb2,
+)
 
 KIND_TO_PROTO = {EventKind.ONE_OFF: event_pb2.EVENT_KIND_ONE_OFF, EventKind.RECURRING: event_pb2.EVENT_KIND_RECURRING}
 KIND_FROM_PROTO = {number: kind for kind, number in KIND_TO_PROTO.items()}
@@ -56,7 +75,69 @@ def event_to_proto(event: Event) -> event_pb2.Event:
         message.recurrence.CopyFrom(event_pb2.Recurrence(
             frequency=FREQUENCY_TO_PROTO[r.frequency], interval=r.interval,
             until_date=r.until.isoformat() if r.until else "", count=r.count or 0))
+    if event.lifecycle is not None:
+        message.lifecycle.CopyFrom(policy_to_proto(event.lifecycle))
+    if event.rounds is not None:
+        message.rounds.CopyFrom(rounds_format_to_proto(event.rounds))
     return message
+
+
+def policy_to_proto(policy: LifecyclePolicy) -> event_pb2.LifecyclePolicy:
+    message = event_pb2.LifecyclePolicy(keep_unanswered=not policy.release_unanswered)
+    message.confirming_before.FromTimedelta(policy.confirming_before)
+    message.reconfirmation_deadline_before.FromTimedelta(policy.reconfirmation_deadline_before)
+    for offset in policy.reminders:
+        message.reminders.add().FromTimedelta(offset)
+    return message
+
+
+def policy_spec_from_proto(policy: event_pb2.LifecyclePolicy) -> PolicySpec:
+    """An unset duration takes its default; `reminders_default` the default reminders,
+    otherwise the list as given (empty: none)."""
+    def span(field: str) -> timedelta | None:
+        if not policy.HasField(field):
+            return None
+        value = getattr(policy, field)
+        return duration_to_timedelta(value.seconds, value.nanos)
+
+    return PolicySpec(
+        confirming_before=span("confirming_before"),
+        reconfirmation_deadline_before=span("reconfirmation_deadline_before"),
+        release_unanswered=not policy.keep_unanswered,
+        reminders=None if policy.reminders_default else tuple(duration_to_timedelta(r.seconds, r.nanos)
+                                                              for r in policy.reminders))
+
+
+def rounds_format_to_proto(rounds: RoundsFormat) -> event_pb2.RoundsFormat:
+    return event_pb2.RoundsFormat(round_minutes=rounds.round_minutes, break_minutes=rounds.break_minutes,
+                                  group_size=rounds.group_size)
+
+
+def rounds_format_from_proto(rounds: event_pb2.RoundsFormat) -> RoundsFormat:
+    """As asked for: validated by the domain."""
+    return RoundsFormat(round_minutes=rounds.round_minutes, break_minutes=rounds.break_minutes,
+                        group_size=rounds.group_size)
+
+
+def _participant(participant_id: str) -> str:
+    return f"participants/{participant_id}"
+
+
+def occurrence_rounds_to_proto(rounds: OccurrenceRounds) -> session_pb2.OccurrenceRounds:
+    plan = rounds.schedule
+    return session_pb2.OccurrenceRounds(
+        name=f"occurrences/{rounds.occurrence_id}/rounds", occurrence=f"occurrences/{rounds.occurrence_id}",
+        event=f"events/{rounds.event_id}", format=rounds_format_to_proto(plan.format), seed=plan.seed,
+        start_time=to_timestamp(plan.starts_at), end_time=to_timestamp(plan.ends_at),
+        groups=[session_pb2.RoundsGroup(
+            index=group.index, participants=[_participant(p) for p in group.participants],
+            rounds=[session_pb2.Round(
+                index=played.index, start_time=to_timestamp(played.starts_at), end_time=to_timestamp(played.ends_at),
+                pairs=[session_pb2.RoundPair(first=_participant(a), second=_participant(b)) for a, b in played.pairs],
+                resting=_participant(played.resting) if played.resting else "")
+                for played in group.rounds])
+            for group in plan.groups],
+        create_time=to_timestamp(rounds.created_at))
 
 
 def occurrence_to_proto(occurrence: Occurrence) -> session_pb2.Occurrence:
@@ -140,6 +221,7 @@ def lifecycle_occurrence_to_proto(occurrence: LifecycleOccurrence) -> session_pb
         message.state_change_time.CopyFrom(to_timestamp(occurrence.state_changed_at))
     if occurrence.starts_at is not None:
         message.start_time.CopyFrom(to_timestamp(occurrence.starts_at))
+        message.sessions.extend(f"sessions/{session_id}" for session_id in occurrence.session_ids)
     if occurrence.ends_at is not None:
         message.end_time.CopyFrom(to_timestamp(occurrence.ends_at))
     return message

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from kernel import context
 from kernel.errors import NotFound, PermissionDenied
-from kernel.roles import ADMIN, STAFF
+from kernel.roles import ADMIN, READERS, SERVICE, STAFF
 
 
 def may_write_catalog(roles: frozenset[str]) -> bool:
@@ -46,3 +46,17 @@ def check_seat_visible(seat_id: str, participant_id: str) -> None:
     ctx = context.current()
     if not may_use_seat_of(participant_id, roles=ctx.roles, caller_participant_id=ctx.participant_id):
         raise NotFound(f"seat {seat_id} does not exist", metadata={"resource": f"seats/{seat_id}"})
+
+
+def check_rounds_scheduling() -> None:
+    """A rounds schedule is made by the system (participant_service once the answers are
+    settled, on its own account) or by an admin."""
+    roles = context.current().roles
+    if roles and roles.isdisjoint({ADMIN, SERVICE}):
+        raise PermissionDenied("ScheduleOccurrenceRounds needs the admin role")
+
+
+def may_read_all_rounds(roles: frozenset[str]) -> bool:
+    """Every group of a rounds schedule: staff, analysts and the system. A participant sees
+    only their own group (the others pair other people)."""
+    return not roles or not roles.isdisjoint(READERS)

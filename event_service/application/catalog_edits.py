@@ -46,12 +46,16 @@ from event_service.domain.events import (
     _check_recurrence,
     _check_title,
     _years_from,
+    check_lifecycle,
+    check_rounds,
     materialisation_target,
     parse_iso_date,
     plan_occurrences,
     resource_id_or_none,
 )
 from event_service.domain.ledger import ReleaseReason
+from event_service.domain.lifecycle import PolicySpec
+from event_service.domain.rounds import RoundsFormat
 from kernel import context
 from kernel.errors import (
     FailedPrecondition,
@@ -67,7 +71,8 @@ from kernel.unit_of_work import UnitOfWork, UnitOfWorkFactory
 log = logging.getLogger("turnout.event_service.catalog_edits")
 
 SESSION_PATHS = frozenset({"start_time", "capacity"})
-EVENT_PATHS = frozenset({"title", "venue", "capacity", "recurrence", "max_sessions_per_participant"})
+EVENT_PATHS = frozenset({"title", "venue", "capacity", "recurrence", "max_sessions_per_participant", "lifecycle",
+                         "rounds"})
 # A forced delete releases seats, then deletes under the session locks; bookings that slipped
 # in between are released in another round, at most this many.
 FORCE_DELETE_ROUNDS = 5
@@ -385,6 +390,8 @@ class UpdateEvent:
     capacity: int = 0
     recurrence: RecurrenceSpec | None = None
     max_sessions_per_participant: int = 0
+    lifecycle: PolicySpec | None = None  # with the `lifecycle` path: None means the defaults
+    rounds: RoundsFormat | None = None  # with the `rounds` path: None means no rounds
     request_id: str = ""
     fingerprint: str = ""
 
@@ -401,7 +408,9 @@ async def update_event(command: UpdateEvent, uow_factory: UnitOfWorkFactory, now
     UPDATE of the future occurrences' capacity), and refused, naming them, while sessions or
     session templates offer more seats than the new capacity (lower those first). Rule:
     future dates the new rule drops are deleted when they have no live seats and refused
-    (naming the dates) when they do; dates it adds are materialised."""
+    (naming the dates) when they do; dates it adds are materialised. Lifecycle: the whole
+    policy is replaced; when it changes, every occurrence not finished or cancelled is queued
+    for the scheduler, which works its timetable out again under the new policy."""
     event_id = _name(command.name, "events", "event.name")
     paths = _mask(command.paths, EVENT_PATHS)
 
@@ -440,6 +449,8 @@ async def update_event(command: UpdateEvent, uow_factory: UnitOfWorkFactory, now
             elif limit > len(event.sessions):
                 check.add("max_sessions_per_participant",
                           f"must be at most the number of sessions ({len(event.sessions)}); 0 means no limit")
+        policy = check_lifecycle(check, command.lifecycle) if "lifecycle" in paths else None
+        rounds = check_rounds(check, command.rounds) if "rounds" in paths else None
         if check.violations:
             raise InvalidArgument([type(v)(f"event.{v.field}", v.description) for v in check.violations])
 
@@ -477,7 +488,12 @@ async def update_event(command: UpdateEvent, uow_factory: UnitOfWorkFactory, now
             connection, event_id, now, title=title, title_key=title.casefold() if title else None, venue_id=venue_id,
             capacity=command.capacity if "capacity" in paths else None, recurrence=recurrence,
             set_recurrence=recurrence is not None,
-            max_sessions=(limit or None), set_max_sessions="max_sessions_per_participant" in paths)
+            max_sessions=(limit or None), set_max_sessions="max_sessions_per_participant" in paths,
+            lifecycle=lifecycle_repository.policy_to_json(policy) if policy is not None else None,
+            set_lifecycle=policy is not None, rounds=lifecycle_repository.rounds_to_json(rounds),
+            set_rounds="rounds" in paths)
+        if policy is not None and policy != event.lifecycle:
+            await lifecycle_repository.requeue_event(connection, event_id, now)
         updated = await repo.get_event(connection, event_id)
         assert updated is not None
         if recurrence is not None and updated.status is EventStatus.ACTIVE:

@@ -31,6 +31,7 @@ from prometheus_client import Counter, Gauge
 from event_service.adapters import lifecycle_repository as repo
 from event_service.adapters.tables import idempotency_keys
 from event_service.application import access
+from event_service.application import notifications as notices
 from event_service.domain.events import resource_id_or_none
 from event_service.domain.lifecycle import (
     Actor,
@@ -43,8 +44,10 @@ from event_service.domain.lifecycle import (
     due_transitions,
     next_wakeup,
     releases_unanswered,
+    timetable,
     transition,
 )
+from event_service.domain.rounds import RoundsFormat
 from kernel import periodic
 from kernel.errors import Aborted, DomainError, InvalidArgument, NotFound
 from kernel.idempotency import execute_once
@@ -126,11 +129,12 @@ async def transition_occurrence(command: TransitionOccurrence, uow_factory: Unit
             if current is None:
                 raise _missing(occurrence_id)
             transition(current.state, target, by=Actor.ADMIN)
+            news = _step_news(target, *await _deadline_and_rounds(uow, current))
             # Queued for the next scheduler pass unless final: it works out what is due from here.
             moved = await repo.move(uow.connection, occurrence_id, current=current.state, target=target, steps=1,
                                     now=now, next_due_at=None if target.final else now)
             if moved is not None:
-                event = OccurrenceStateChanged(moved, current.state, target, Actor.ADMIN, now)
+                event = OccurrenceStateChanged(moved, current.state, target, Actor.ADMIN, now, **news)
                 uow.record(event)
                 done.append(event)
                 return {"occurrence_id": occurrence_id}
@@ -142,6 +146,25 @@ async def transition_occurrence(command: TransitionOccurrence, uow_factory: Unit
                        method="TransitionOccurrence", request_fingerprint=command.fingerprint, work=work)
     _count(done)
     return await get_occurrence(f"occurrences/{occurrence_id}", uow_factory)
+
+
+async def _deadline_and_rounds(uow: UnitOfWork,
+                               occurrence: LifecycleOccurrence) -> tuple[datetime | None, RoundsFormat | None]:
+    """The occurrence's reconfirmation deadline and its event's rounds format, for the event of
+    an admin's step. A broken stored setting leaves its part out: the step is the admin's
+    call, and the scheduler reports the broken policy."""
+    policy_json, rounds_json = await repo.event_settings(uow.connection, occurrence.event_id)
+    deadline = rounds = None
+    try:
+        if occurrence.starts_at is not None and occurrence.ends_at is not None:
+            deadline = timetable(occurrence.starts_at, occurrence.ends_at, repo.policy_from_json(policy_json)).ready_at
+    except (ValueError, TypeError, KeyError, DomainError):
+        log.warning("occurrence %s: no reconfirmation deadline, its timetable is invalid", occurrence.id)
+    try:
+        rounds = repo.rounds_from_json(rounds_json)
+    except (ValueError, TypeError, KeyError):
+        log.warning("occurrence %s: its event's rounds format is invalid", occurrence.id)
+    return deadline, rounds
 
 
 # --- the scheduler -----------------------------------------------------------------------
@@ -160,13 +183,15 @@ class _Plan:
         return [*self.steps, *self.reminders]
 
 
-def _plan(occurrence: LifecycleOccurrence, policy: LifecyclePolicy, now: datetime) -> _Plan:
+def _plan(occurrence: LifecycleOccurrence, policy: LifecyclePolicy, now: datetime,
+          rounds: RoundsFormat | None = None) -> _Plan:
     """Every step due at `now` in order (one event each), then the reminder due in the state
     reached, if any, and when to look at it again. Each event carries the occurrence as it is
     after it, with the version it makes."""
     if occurrence.starts_at is None or occurrence.ends_at is None:
         return _Plan([], [], None)  # no sessions, no timetable: a session change queues it again
     starts_at, ends_at = occurrence.starts_at, occurrence.ends_at
+    deadline = timetable(starts_at, ends_at, policy).ready_at
     steps: list[OccurrenceStateChanged] = []
     after = occurrence
     for step in due_transitions(occurrence.state, starts_at, ends_at, now, policy):
@@ -177,12 +202,24 @@ def _plan(occurrence: LifecycleOccurrence, policy: LifecyclePolicy, now: datetim
             release = releases_unanswered(policy, confirming_since=confirming_since, ready_at=now)
         before = after.state
         after = replace(after, state=step, state_changed_at=now, version=after.version + 1)
-        steps.append(OccurrenceStateChanged(after, before, step, Actor.SCHEDULER, now, release))
+        steps.append(OccurrenceStateChanged(after, before, step, Actor.SCHEDULER, now, release,
+                                            **_step_news(step, deadline, rounds)))
     reminders: list[OccurrenceReminderDue] = []
     for offset in due_reminders(after.state, starts_at, now, policy, after.reminders_sent):
         after = replace(after, version=after.version + 1, reminders_sent=(*after.reminders_sent, offset))
         reminders.append(OccurrenceReminderDue(after, offset, now))
     return _Plan(steps, reminders, next_wakeup(after.state, starts_at, ends_at, now, policy, after.reminders_sent))
+
+
+def _step_news(step: OccurrenceState, deadline: datetime | None,
+               rounds: RoundsFormat | None) -> dict[str, object]:
+    """What a step tells its listeners beyond the move: confirming, until when participants
+    may answer; ready, the rounds format, when the event runs in rounds."""
+    if step is OccurrenceState.CONFIRMING:
+        return {"reconfirmation_deadline": deadline}
+    if step is OccurrenceState.READY:
+        return {"rounds": rounds}
+    return {}
 
 
 async def advance_due(uow_factory: UnitOfWorkFactory, now: datetime, *, batch: int = BATCH,
@@ -199,12 +236,15 @@ async def advance_due(uow_factory: UnitOfWorkFactory, now: datetime, *, batch: i
         for due in claimed:
             occurrence = due.occurrence
             try:
-                plan = _plan(occurrence, repo.policy_from_json(due.policy_json), now)
-            except (ValueError, TypeError, DomainError):
+                plan = _plan(occurrence, repo.policy_from_json(due.policy_json), now,
+                             repo.rounds_from_json(due.rounds_json))
+            except (ValueError, TypeError, KeyError, DomainError) as error:
                 # A broken stored policy or an impossible timetable: leave it for a human (the
-                # next session change queues it again), never stall the queue.
+                # next session or policy change queues it again), never stall the queue, and
+                # tell the admins, since nobody reads the log in time.
                 log.exception("occurrence %s has no valid timetable", occurrence.id)
                 await repo.set_next_due(uow.connection, occurrence.id, None)
+                uow.record(notices.invalid_timetable(occurrence, error))
                 continue
             if not plan.events:
                 await repo.set_next_due(uow.connection, occurrence.id, plan.wake)

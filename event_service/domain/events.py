@@ -11,14 +11,16 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from event_service.domain import recurrence as rec
+from event_service.domain.lifecycle import LifecyclePolicy, PolicySpec, policy_from_spec
 from event_service.domain.recurrence import Frequency, Recurrence
-from kernel.errors import Validator
+from event_service.domain.rounds import RoundsFormat
+from kernel.errors import InvalidArgument, Validator
 
 # Every derived id (occurrences, sessions, pools, templates) is uuid5 under this namespace,
 # so materialising the same date twice produces the same ids and inserts nothing new.
@@ -101,6 +103,9 @@ class Event:
     materialized_until: date | None = None
     version: int = 1
     venue_display_name: str = ""  # read along for lists and messages, not part of the aggregate
+    # None only when the stored policy cannot be read (the scheduler reports it to the admins).
+    lifecycle: LifecyclePolicy | None = field(default_factory=LifecyclePolicy)
+    rounds: RoundsFormat | None = None  # None: the event does not run in rounds
 
     @property
     def title_key(self) -> str:
@@ -319,6 +324,28 @@ class EventSpec:
     pools: tuple[PoolSpec, ...] = ()
     max_sessions_per_participant: int = 0
     time_zone: str = ""
+    lifecycle: PolicySpec | None = None  # None: the default policy
+    rounds: RoundsFormat | None = None  # as asked for, not yet validated; None: no rounds
+
+
+def check_lifecycle(check: Validator, spec: PolicySpec | None) -> LifecyclePolicy | None:
+    """The policy, or None with its violations ("lifecycle.*") added to `check`."""
+    try:
+        return policy_from_spec(spec)
+    except InvalidArgument as error:
+        check.violations.extend(error.violations)
+        return None
+
+
+def check_rounds(check: Validator, spec: RoundsFormat | None) -> RoundsFormat | None:
+    """The format (None stays None: no rounds), or None with its violations ("rounds.*")."""
+    if spec is None:
+        return None
+    try:
+        return spec.validate()
+    except InvalidArgument as error:
+        check.violations.extend(error.violations)
+        return None
 
 
 def clean_text(value: str) -> str:
@@ -391,9 +418,9 @@ def _check_recurrence(check: Validator, spec: EventSpec, first: date | None) -> 
     until = None
     if raw.until_date:
         until = parse_iso_date(raw.until_date)
-        if check.check(until is not None, "recurrence.until_date", "must be an ISO 8601 date like 2027-03-01"):
-            if first is not None:
-                check.check(until >= first, "recurrence.until_date", "must not be before first_date")
+        valid = check.check(until is not None, "recurrence.until_date", "must be an ISO 8601 date like 2027-03-01")
+        if valid and first is not None:
+            check.check(until >= first, "recurrence.until_date", "must not be before first_date")
     if raw.count:
         check.check(not raw.until_date, "recurrence.count", "must be empty when until_date is set")
         check.check(1 <= raw.count <= rec.MAX_COUNT, "recurrence.count", f"must be between 1 and {rec.MAX_COUNT}")
@@ -527,10 +554,10 @@ def new_event(spec: EventSpec, *, event_id: str, venue_id: str, services: Mappin
 
     before = len(check.violations)
     recurrence = _check_recurrence(check, spec, first)
-    if first is not None and recurrence is not None and len(check.violations) == before:
-        if not rec.has_date_between(first, recurrence, today, None):
-            at = "recurrence.until_date" if recurrence.until else "recurrence.count"
-            check.add(at, f"every date of the series is in the past (today is {today.isoformat()} in {time_zone})")
+    if (first is not None and recurrence is not None and len(check.violations) == before
+            and not rec.has_date_between(first, recurrence, today, None)):
+        at = "recurrence.until_date" if recurrence.until else "recurrence.count"
+        check.add(at, f"every date of the series is in the past (today is {today.isoformat()} in {time_zone})")
 
     templates = _check_sessions(check, spec.sessions, services, event_id, capacity)
     keys = {}
@@ -545,6 +572,8 @@ def new_event(spec: EventSpec, *, event_id: str, venue_id: str, services: Mappin
     elif spec.sessions and limit > len(spec.sessions):
         check.add("max_sessions_per_participant",
                   f"must be at most the number of sessions ({len(spec.sessions)}); 0 means no limit")
+    lifecycle = check_lifecycle(check, spec.lifecycle)
+    rounds = check_rounds(check, spec.rounds)
 
     check.raise_if_any()
     assert first is not None and capacity is not None and spec.kind is not None
@@ -552,7 +581,7 @@ def new_event(spec: EventSpec, *, event_id: str, venue_id: str, services: Mappin
         id=event_id, title=title, venue_id=venue_id, capacity=capacity, kind=spec.kind, first_date=first,
         recurrence=recurrence, time_zone=time_zone, max_sessions_per_participant=limit or None,
         sessions=tuple(templates), pools=tuple(pools), status=EventStatus.ACTIVE, created_at=now, updated_at=now,
-        venue_display_name=venue_display_name,
+        venue_display_name=venue_display_name, lifecycle=lifecycle, rounds=rounds,
     )
 
 

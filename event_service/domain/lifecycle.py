@@ -55,7 +55,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from kernel.errors import FailedPrecondition, Validator
+from event_service.domain.rounds import RoundsFormat
+from kernel.errors import FailedPrecondition, InvalidArgument, Validator
 
 DEFAULT_CONFIRMING_BEFORE = timedelta(hours=24)
 DEFAULT_RECONFIRMATION_DEADLINE_BEFORE = timedelta(hours=2)
@@ -196,6 +197,48 @@ class LifecyclePolicy:
                 seen.add(offset)
         check.raise_if_any()
         object.__setattr__(self, "reminders", tuple(sorted(reminders, reverse=True)))
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    """A policy as a client asked for it: None takes the default of that setting (for
+    `reminders`, the default reminders; an empty tuple means none)."""
+
+    confirming_before: timedelta | None = None
+    reconfirmation_deadline_before: timedelta | None = None
+    release_unanswered: bool = True
+    reminders: tuple[timedelta, ...] | None = None
+
+
+def policy_from_spec(spec: PolicySpec | None) -> LifecyclePolicy:
+    """The policy a client asked for (None: every default), or InvalidArgument naming each
+    bad setting under "lifecycle.". Offsets are whole seconds: the reminders an occurrence
+    has had are remembered in seconds, so a fraction could never match again."""
+    if spec is None:
+        return LifecyclePolicy()
+    defaults = LifecyclePolicy()
+    check = Validator()
+    spans = {"confirming_before": spec.confirming_before,
+             "reconfirmation_deadline_before": spec.reconfirmation_deadline_before,
+             **{f"reminders[{i}]": r for i, r in enumerate(spec.reminders or ())}}
+    for name, span in spans.items():
+        if span is not None and span % timedelta(seconds=1):
+            check.add(f"lifecycle.{name}", "must be a whole number of seconds")
+    fractional = {v.field for v in check.violations}
+    policy = None
+    try:
+        policy = LifecyclePolicy(
+            confirming_before=defaults.confirming_before if spec.confirming_before is None else spec.confirming_before,
+            reconfirmation_deadline_before=(defaults.reconfirmation_deadline_before
+                                            if spec.reconfirmation_deadline_before is None
+                                            else spec.reconfirmation_deadline_before),
+            release_unanswered=spec.release_unanswered,
+            reminders=defaults.reminders if spec.reminders is None else spec.reminders)
+    except InvalidArgument as error:
+        check.violations.extend(v for v in error.violations if v.field not in fractional)
+    check.raise_if_any()
+    assert policy is not None
+    return policy
 
 
 def _words(span: timedelta) -> str:
@@ -343,11 +386,17 @@ class LifecycleOccurrence:
     ends_at: datetime | None
     version: int
     reminders_sent: tuple[timedelta, ...] = ()
+    session_ids: tuple[str, ...] = ()  # by start time
 
 
 @dataclass(frozen=True)
 class OccurrenceStateChanged:
-    """One step of an occurrence's lifecycle (aggregate: the occurrence at `occurrence.version`)."""
+    """One step of an occurrence's lifecycle (aggregate: the occurrence at `occurrence.version`).
+
+    Entering confirming carries the reconfirmation deadline (when ready is due), so the
+    requests can tell participants how long they have; entering ready carries the event's
+    rounds format (when it has one), so whoever settles the
+    answers knows to ask for the rounds schedule."""
 
     occurrence: LifecycleOccurrence  # after the step
     from_state: OccurrenceState
@@ -355,6 +404,8 @@ class OccurrenceStateChanged:
     by: Actor
     at: datetime
     release_unanswered: bool = False
+    reconfirmation_deadline: datetime | None = None
+    rounds: RoundsFormat | None = None
 
 
 @dataclass(frozen=True)

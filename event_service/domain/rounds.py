@@ -217,3 +217,36 @@ def schedule(participant_ids: Iterable[str], fmt: RoundsFormat, starts_at: datet
         groups.append(GroupSchedule(index=group_index, participants=tuple(members), rounds=tuple(timed)))
     return RoundsSchedule(format=fmt, seed=seed, starts_at=starts_at, ends_at=ends_at, groups=tuple(groups))
 
+
+
+# --- an occurrence's schedule, once made ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OccurrenceRounds:
+    """The rounds schedule made for one occurrence (made once, then only read)."""
+
+    occurrence_id: str
+    event_id: str
+    schedule: RoundsSchedule
+    created_at: datetime
+
+    def seen_by(self, participant_id: str) -> OccurrenceRounds | None:
+        """What a participant may see: only their own group (the other groups are other
+        people's pairings), or None when they are not in the schedule at all."""
+        own = tuple(g for g in self.schedule.groups if participant_id in g.participants)
+        if not own:
+            return None
+        return OccurrenceRounds(self.occurrence_id, self.event_id,
+                                RoundsSchedule(format=self.schedule.format, seed=self.schedule.seed,
+                                               starts_at=self.schedule.starts_at, ends_at=self.schedule.ends_at,
+                                               groups=own),
+                                self.created_at)
+
+
+@dataclass(frozen=True)
+class OccurrenceRoundsScheduled:
+    """The rounds of an occurrence were scheduled (aggregate: the occurrence at `version`)."""
+
+    rounds: OccurrenceRounds
+    version: int

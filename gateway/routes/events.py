@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
+from google.protobuf import duration_pb2
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway import problems
 from gateway.backends import EventBackend, ParticipantBackend
 from gateway.routes import (
     IdempotencyKey,
@@ -22,13 +24,15 @@ from gateway.routes import (
     to_datetime,
 )
 from gateway.routes.participant_filter import ParticipantQuery, participant_names
-from gateway import problems
 from gateway.security import CurrentPrincipal, require_roles
 from turnout.event.v1 import event_pb2, event_service_pb2, venue_pb2
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
-_SEGMENT_NAMES = {"venue": "venue_id", "service": "service_id", "display_name": "name"}
+_SEGMENT_NAMES = {"venue": "venue_id", "service": "service_id", "display_name": "name",
+                  "confirming_before": "confirming_before_minutes",
+                  "reconfirmation_deadline_before": "reconfirmation_deadline_before_minutes",
+                  "reminders": "reminders_minutes"}
 
 
 def event_field(path: str) -> str:
@@ -75,6 +79,50 @@ class NewVenueIn(BaseModel):
     address: str | None = Field(default=None, max_length=500)
 
 
+class LifecycleIn(BaseModel):
+    """The occurrence timetable, in minutes before the start of an occurrence. A field left
+    out (or null) takes its default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    confirming_before_minutes: int | None = Field(
+        default=None, ge=-(2**31), le=2**31 - 1,
+        description="When confirmation requests go out; default 1440 (24 hours), at most 30 days")
+    reconfirmation_deadline_before_minutes: int | None = Field(
+        default=None, ge=-(2**31), le=2**31 - 1,
+        description="The reconfirmation deadline, when the occurrence becomes ready; default 120 (2 hours), "
+                    "less than confirming_before_minutes")
+    release_unanswered: bool = Field(
+        default=True, description="At the deadline, release registrations nobody answered for (true) or keep them")
+    reminders_minutes: list[Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]] | None = Field(
+        default=None, max_length=100,
+        description="Reminders before the start; omitted or null: the defaults (1440 and 5), []: none")
+
+
+class LifecycleOut(BaseModel):
+    confirming_before_minutes: int
+    reconfirmation_deadline_before_minutes: int
+    release_unanswered: bool
+    reminders_minutes: list[int] = Field(description="Earliest reminder first")
+
+
+class RoundsIn(BaseModel):
+    """Speed-dating rounds: each occurrence's participants split into balanced groups of at
+    most `group_size`, every pair of a group meeting once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    round_minutes: int = Field(ge=-(2**31), le=2**31 - 1, description="1..240")
+    break_minutes: int = Field(default=0, ge=-(2**31), le=2**31 - 1, description="0..120")
+    group_size: int = Field(ge=-(2**31), le=2**31 - 1, description="2..100")
+
+
+class RoundsOut(BaseModel):
+    round_minutes: int
+    break_minutes: int
+    group_size: int
+
+
 class EventIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,6 +137,8 @@ class EventIn(BaseModel):
     pools: list[PoolIn] = Field(default_factory=list, max_length=1000)
     max_sessions_per_participant: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1)
     time_zone: str = Field(default="", max_length=100)
+    lifecycle: LifecycleIn | None = Field(default=None, description="Omitted or null: the default timetable")
+    rounds: RoundsIn | None = Field(default=None, description="Omitted or null: the event does not run in rounds")
 
 
 class RecurrenceOut(BaseModel):
@@ -128,6 +178,8 @@ class EventOut(BaseModel):
     pools: list[PoolOut]
     max_sessions_per_participant: int | None
     time_zone: str
+    lifecycle: LifecycleOut | None = Field(description="The timetable in force; null only if the stored one is broken")
+    rounds: RoundsOut | None
     created_at: datetime | None
     updated_at: datetime | None
 
@@ -137,6 +189,43 @@ class EventList(BaseModel):
     next_page_token: str | None
     active_count: int
     archived_count: int
+
+
+def _minutes(minutes: int) -> duration_pb2.Duration:
+    return duration_pb2.Duration(seconds=minutes * 60)
+
+
+def lifecycle_proto(body: LifecycleIn | None) -> event_pb2.LifecyclePolicy:
+    """Null takes every default, as an unset policy does."""
+    policy = event_pb2.LifecyclePolicy(reminders_default=True)
+    if body is None:
+        return policy
+    if body.confirming_before_minutes is not None:
+        policy.confirming_before.CopyFrom(_minutes(body.confirming_before_minutes))
+    if body.reconfirmation_deadline_before_minutes is not None:
+        policy.reconfirmation_deadline_before.CopyFrom(_minutes(body.reconfirmation_deadline_before_minutes))
+    policy.keep_unanswered = not body.release_unanswered
+    if body.reminders_minutes is not None:
+        policy.reminders_default = False
+        policy.reminders.extend(_minutes(m) for m in body.reminders_minutes)
+    return policy
+
+
+def rounds_proto(body: RoundsIn) -> event_pb2.RoundsFormat:
+    return event_pb2.RoundsFormat(round_minutes=body.round_minutes, break_minutes=body.break_minutes,
+                                  group_size=body.group_size)
+
+
+def _whole_minutes(span: duration_pb2.Duration) -> int:
+    return span.seconds // 60
+
+
+def lifecycle_out(policy: event_pb2.LifecyclePolicy) -> LifecycleOut:
+    return LifecycleOut(
+        confirming_before_minutes=_whole_minutes(policy.confirming_before),
+        reconfirmation_deadline_before_minutes=_whole_minutes(policy.reconfirmation_deadline_before),
+        release_unanswered=not policy.keep_unanswered,
+        reminders_minutes=[_whole_minutes(r) for r in policy.reminders])
 
 
 def _event_proto(body: EventIn) -> event_pb2.Event:
@@ -164,6 +253,10 @@ def _event_proto(body: EventIn) -> event_pb2.Event:
             until_date=body.recurrence.until_date.isoformat() if body.recurrence.until_date else "",
             count=body.recurrence.count or 0,
         ))
+    if body.lifecycle is not None:
+        event.lifecycle.CopyFrom(lifecycle_proto(body.lifecycle))
+    if body.rounds is not None:
+        event.rounds.CopyFrom(rounds_proto(body.rounds))
     return event
 
 
@@ -200,6 +293,9 @@ def event_out(event: event_pb2.Event) -> EventOut:
         pools=[PoolOut(name=p.display_name, limit=p.limit, session_keys=list(p.session_keys)) for p in event.pools],
         max_sessions_per_participant=event.max_sessions_per_participant or None,
         time_zone=event.time_zone,
+        lifecycle=lifecycle_out(event.lifecycle) if event.HasField("lifecycle") else None,
+        rounds=RoundsOut(round_minutes=event.rounds.round_minutes, break_minutes=event.rounds.break_minutes,
+                         group_size=event.rounds.group_size) if event.HasField("rounds") else None,
         created_at=to_datetime(event.create_time),
         updated_at=to_datetime(event.update_time),
     )
@@ -242,8 +338,8 @@ async def list_events(
     page_token: PageToken = "",
     status: Literal["active", "archived"] = "active",
     kind: Literal["one_off", "recurring"] | None = None,
-    date_from: date | None = Query(default=None, alias="from"),
-    date_to: date | None = Query(default=None, alias="to"),
+    date_from: Annotated[date | None, Query(alias="from")] = None,
+    date_to: Annotated[date | None, Query(alias="to")] = None,
     venue_id: str | None = Query(default=None, max_length=200),
     service_id: str | None = Query(default=None, max_length=200),
     q: str | None = Query(default=None, max_length=200, description="Text in the title or the venue name"),
@@ -290,10 +386,15 @@ class EventPatch(BaseModel):
     recurrence: RecurrenceIn | None = None
     max_sessions_per_participant: int | None = Field(default=None, ge=-(2**31), le=2**31 - 1,
                                                      description="null or 0: no limit")
+    lifecycle: LifecycleIn | None = Field(
+        default=None, description="Replaces the whole timetable; null: the defaults. A change reschedules every "
+                                  "occurrence that is not finished or cancelled")
+    rounds: RoundsIn | None = Field(default=None, description="null: the event no longer runs in rounds")
 
 
 _PATCH_PATHS = {"title": "title", "venue_id": "venue", "capacity": "capacity", "recurrence": "recurrence",
-                "max_sessions_per_participant": "max_sessions_per_participant"}
+                "max_sessions_per_participant": "max_sessions_per_participant", "lifecycle": "lifecycle",
+                "rounds": "rounds"}
 
 
 @router.patch("/{event_id}", response_model=EventOut, dependencies=[Depends(require_roles("admin"))])
@@ -310,6 +411,10 @@ async def update_event(event_id: str, body: EventPatch, event: EventBackend,
             interval=body.recurrence.interval,
             until_date=body.recurrence.until_date.isoformat() if body.recurrence.until_date else "",
             count=body.recurrence.count or 0))
+    if "lifecycle" in present:
+        proto.lifecycle.CopyFrom(lifecycle_proto(body.lifecycle))
+    if body.rounds is not None:
+        proto.rounds.CopyFrom(rounds_proto(body.rounds))
     request = event_service_pb2.UpdateEventRequest(event=proto, request_id=idempotency_key or "")
     request.update_mask.paths.extend(_PATCH_PATHS[f] for f in present)
     return event_out(await event.call(event.stub.UpdateEvent, request, fields=event_field))

@@ -44,6 +44,9 @@ REFUSED: dict[tuple[str, str], dict | None] = {
     ("POST", "/v1/events/{event_id}/archive"): {},
     ("POST", "/v1/events/{event_id}/activate"): {},
     ("POST", "/v1/occurrences/{occurrence_id}/transition"): {"state": "cancelled"},
+    # A participant sees only a schedule they are in (404 otherwise); only admins make one.
+    ("GET", "/v1/occurrences/{occurrence_id}/rounds"): None,
+    ("POST", "/v1/occurrences/{occurrence_id}/rounds"): None,
     ("GET", "/v1/events/{event_id}/stats"): None,
     ("PATCH", "/v1/sessions/{session_id}"): {"capacity": 4},
     ("DELETE", "/v1/sessions/{session_id}"): None,
@@ -67,6 +70,7 @@ REFUSED: dict[tuple[str, str], dict | None] = {
     ("GET", "/v1/registrations/{registration_id}"): None,
     ("DELETE", "/v1/registrations/{registration_id}"): None,
     ("POST", "/v1/registrations/{registration_id}/confirm"): None,
+    ("POST", "/v1/registrations/{registration_id}/reconfirmation"): {"answer": "decline"},
     ("GET", "/v1/admin/read-models/rebuilds/{rebuild_id}"): None,
     ("GET", "/v1/exports/templates/{template_id}"): None,
     ("PUT", "/v1/exports/templates/{template_id}"): {"fields": ["event_title"]},
