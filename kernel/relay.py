@@ -31,13 +31,19 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
+from kernel import topics
 from kernel.db import notify_channel
+from turnout.common.v1 import envelope_pb2
+from turnout.notification.v1 import notification_pb2
 
 log = logging.getLogger("turnout.relay")
 
 PUBLISHED = Counter("turnout_outbox_published_total", "Outbox rows acknowledged by Kafka", ["schema"])
 PENDING = Gauge("turnout_outbox_pending", "Outbox rows not yet acknowledged", ["schema"])
 FAILURES = Counter("turnout_outbox_publish_failures_total", "Failed publish attempts", ["schema"])
+NOTIFICATIONS_EMITTED = Counter("turnout_notifications_emitted_total",
+                                "Notification requests acknowledged by Kafka on turnout.notifications.v1",
+                                ["template"])
 RESENT = Counter("turnout_outbox_resent_total",
                  "Acknowledged rows sent again after a publish failure (the broker may have lost them)", ["schema"])
 
@@ -161,6 +167,7 @@ class OutboxRelay:
             await connection.execute(self._mark, [row.id for row in rows[:acknowledged]])
             self._acknowledged.append((time.monotonic(), rows[0].id))
             PUBLISHED.labels(self._schema).inc(acknowledged)
+            _count_notifications(rows[:acknowledged])
         if acknowledged < len(rows):
             FAILURES.labels(self._schema).inc()
             return -1
@@ -189,6 +196,21 @@ class OutboxRelay:
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+
+_REQUESTED = notification_pb2.NotificationRequested.DESCRIPTOR.full_name
+
+
+def _count_notifications(rows: Sequence[OutboxRow]) -> None:
+    """Counts the notification requests by template; only that topic's envelopes are decoded
+    (a resent row counts again: the counter tells what went out, not what was asked)."""
+    for row in rows:
+        if row.topic != topics.NOTIFICATIONS:
+            continue
+        envelope = envelope_pb2.Envelope.FromString(row.envelope)
+        request = notification_pb2.NotificationRequested()
+        if envelope.type == _REQUESTED and envelope.payload.Unpack(request):
+            NOTIFICATIONS_EMITTED.labels(request.template_key).inc()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:

@@ -109,6 +109,10 @@ class Settings(BaseSettings):
     notification_locale: str = Field(
         default="ru", min_length=2, max_length=35,
         description="BCP 47 language tag of notification requests on turnout.notifications.v1")
+    lifecycle_consumer_group: str = Field(
+        default="participant-lifecycle", min_length=1,
+        description="Kafka consumer group in which participant-service replicas read the occurrence lifecycle "
+                    "(reconfirmations, reminders) from turnout.catalog.v1")
 
     # The occurrence lifecycle scheduler (event_service/application/lifecycle.py): every
     # event-service replica runs it; FOR UPDATE SKIP LOCKED splits the work.

@@ -8,9 +8,10 @@ from kernel.checks import check_database, check_redis
 from kernel.runner import run_relay, serve_grpc
 from kernel.settings import Settings
 from participant_service.adapters.tables import SCHEMA
+from participant_service.api.registrations import RegistrationServicer
 from participant_service.api.servicer import ParticipantServicer
 from participant_service.application.document_cleanup import run_document_cleanup
-from participant_service.api.registrations import RegistrationServicer
+from participant_service.application.lifecycle import lifecycle_consumer
 from participant_service.application.reconciler import run_reconciler
 from participant_service.bootstrap import bootstrap, registration_deps
 from turnout.participant.v1 import (
@@ -50,7 +51,10 @@ async def serve(settings: Settings) -> None:
         background=[partial(run_document_cleanup, deps.drafts.documents, deps.uow_factory,
                             max_age=deps.document_cleanup_age, interval=deps.document_cleanup_interval),
                     # Owed ledger calls, lapsed holds and waitlist offers; safe on every replica.
-                    partial(run_reconciler, saga, settings.reconcile_interval_seconds)],
+                    partial(run_reconciler, saga, settings.reconcile_interval_seconds),
+                    # Reconfirmations and reminders from the occurrence lifecycle; the consumer
+                    # group splits the partitions between the replicas.
+                    lifecycle_consumer(settings, saga).run],
     )
 
 

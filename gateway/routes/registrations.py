@@ -1,5 +1,6 @@
 """Registrations over REST: book a session (the saga in participant_service), read, confirm a
-hold or a waitlist offer, cancel, bulk attendance, and a participant's registrations."""
+hold or a waitlist offer, cancel, answer a reconfirmation request, bulk attendance, and a
+participant's registrations."""
 
 from __future__ import annotations
 
@@ -72,6 +73,9 @@ class RegistrationOut(BaseModel):
     session_starts_at: datetime | None
     session_ends_at: datetime | None
     missed: bool
+    reconfirmation: str | None = Field(description="once the occurrence asked: requested, confirmed, declined, "
+                                                   "unanswered_kept or unanswered_released")
+    reconfirmation_deadline: datetime | None = Field(description="while requested: until when an answer is taken")
     created_at: datetime | None
     updated_at: datetime | None
 
@@ -87,6 +91,13 @@ class AttendanceIn(BaseModel):
     registration_ids: list[str] = Field(min_length=1, max_length=1000)
     attendance: Literal["expected", "attended", "no_show"]
     comment: str | None = Field(default=None, max_length=5000, description="at most 1000 characters")
+
+
+class ReconfirmationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answer: Literal["confirm", "decline"] = Field(
+        description="confirm: still coming; decline: not coming (the registration is cancelled)")
 
 
 class AttendanceFailureOut(BaseModel):
@@ -112,7 +123,10 @@ def registration_out(r: registration_pb2.Registration) -> RegistrationOut:
         capacity_override=r.capacity_override, waitlist_position=r.waitlist_position or None,
         seat_id=resource_id(r.seat, "seats") if r.seat else None,
         session_starts_at=to_datetime(r.session_start_time), session_ends_at=to_datetime(r.session_end_time),
-        missed=r.missed, created_at=to_datetime(r.create_time), updated_at=to_datetime(r.update_time),
+        missed=r.missed,
+        reconfirmation=enum_to_rest(registration_pb2.Reconfirmation, r.reconfirmation) if r.reconfirmation else None,
+        reconfirmation_deadline=to_datetime(r.reconfirmation_deadline),
+        created_at=to_datetime(r.create_time), updated_at=to_datetime(r.update_time),
     )
 
 
@@ -222,4 +236,20 @@ async def cancel_registration(registration_id: str, registrations: RegistrationB
     request = registration_service_pb2.CancelRegistrationRequest(
         name=resource_name("registrations", registration_id), request_id=idempotency_request_id(idempotency_key))
     return registration_out(await registrations.call(registrations.stub.CancelRegistration, request,
+                                                     fields=_field))
+
+
+@router.post("/v1/registrations/{registration_id}/reconfirmation", response_model=RegistrationOut,
+             responses={409: {"description": "reconfirmation_closed (with `reconfirmation`: never asked, or the "
+                                             "deadline passed), registration_not_active"}})
+async def answer_reconfirmation(registration_id: str, body: ReconfirmationIn, registrations: RegistrationBackend,
+                                idempotency_key: IdempotencyKey = None) -> RegistrationOut:
+    """Answers "are you still coming?" while the occurrence asks: `confirm` keeps the seat
+    (again: answered as it is); `decline` cancels the registration and its seat goes to the
+    waitlist. Allowed to the participant, whoever registered them, and admins."""
+    request = registration_service_pb2.AnswerReconfirmationRequest(
+        name=resource_name("registrations", registration_id),
+        answer=enum_from_rest(registration_pb2.ReconfirmationAnswer, body.answer),
+        request_id=idempotency_request_id(idempotency_key))
+    return registration_out(await registrations.call(registrations.stub.AnswerReconfirmation, request,
                                                      fields=_field))

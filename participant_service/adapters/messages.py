@@ -79,6 +79,7 @@ for _event, _payload in (
     (registrations.RegistrationExpired, registration_events_pb2.RegistrationExpired),
     (registrations.AttendanceMarked, registration_events_pb2.AttendanceMarked),
     (registrations.WaitlistOfferMade, registration_events_pb2.WaitlistOfferMade),
+    (registrations.RegistrationReconfirmationChanged, registration_events_pb2.RegistrationReconfirmationChanged),
 ):
     to_message.register(_event, _registration_message(_payload))
 to_message.register(registrations.OfferNotification,

@@ -6,13 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from participant_service.adapters.tables import LIVE_STATES, participants
+from participant_service.adapters.tables import (
+    LIVE_STATES,
+    idempotency_keys,
+    participants,
+)
 from participant_service.adapters.tables import registrations as t
 from participant_service.domain.registrations import (
     Attendance,
     EndReason,
+    Reconfirmation,
     Registration,
     SeatSync,
     SessionSnapshot,
@@ -46,6 +52,8 @@ def _registration(row: sa.Row) -> Registration:
         attendance_comment=row.attendance_comment, comment=row.comment, capacity_override=row.capacity_override,
         cancelled_by=row.cancelled_by, end_reason=EndReason(row.end_reason) if row.end_reason else None,
         offer_attempts=row.offer_attempts, version=row.version, waitlist_position=getattr(row, "waitlist_position", 0) or 0,
+        reconfirmation=Reconfirmation(row.reconfirmation) if row.reconfirmation else None,
+        reconfirmation_deadline=row.reconfirmation_deadline,
     )
 
 
@@ -55,7 +63,8 @@ def _columns(r: Registration) -> dict:
         seat_sync=r.seat_sync.value if r.seat_sync else None, attendance=r.attendance.value,
         attendance_comment=r.attendance_comment, comment=r.comment, cancelled_by=r.cancelled_by,
         end_reason=r.end_reason.value if r.end_reason else None, offer_attempts=r.offer_attempts, updated_at=r.updated_at,
-        version=r.version,
+        version=r.version, reconfirmation=r.reconfirmation.value if r.reconfirmation else None,
+        reconfirmation_deadline=r.reconfirmation_deadline,
     )
 
 
@@ -140,6 +149,56 @@ async def clear_seat_sync(connection: AsyncConnection, registration_id: str, sea
     """Records that the owed ledger call succeeded (only if the row still owes that call)."""
     await connection.execute(t.update().where(t.c.id == registration_id, t.c.seat_sync == seat_sync.value)
                              .values(seat_sync=None))
+
+
+async def confirmed_unasked_for_update(connection: AsyncConnection, session_ids: Sequence[str], *,
+                                      created_by: datetime) -> list[Registration]:
+    """Confirmed registrations of the sessions never asked to reconfirm and made by
+    `created_by` (the moment the occurrence started asking), locked in id order."""
+    rows = await connection.execute(
+        sa.select(t).where(t.c.session_id.in_(list(session_ids)), t.c.state == State.CONFIRMED.value,
+                           t.c.reconfirmation.is_(None), t.c.created_at <= created_by)
+        .order_by(t.c.id).with_for_update())
+    return [_registration(row) for row in rows]
+
+
+_AWAITING = sa.and_(t.c.state == State.CONFIRMED.value, t.c.reconfirmation == Reconfirmation.REQUESTED.value)
+
+
+async def awaiting_answer_for_update(connection: AsyncConnection, session_ids: Sequence[str]) -> list[Registration]:
+    """Registrations of the sessions still awaiting a reconfirmation answer, locked in id
+    order. A row answered while this waited for its lock no longer matches and is skipped."""
+    rows = await connection.execute(
+        sa.select(t).where(t.c.session_id.in_(list(session_ids)), _AWAITING).order_by(t.c.id).with_for_update())
+    return [_registration(row) for row in rows]
+
+
+async def awaiting_answer_count(connection: AsyncConnection, now: datetime) -> int:
+    """Requests still open for an answer (one of a cancelled occurrence stays requested, but
+    its deadline passes)."""
+    open_now = sa.or_(t.c.reconfirmation_deadline.is_(None), t.c.reconfirmation_deadline > now)
+    return await connection.scalar(sa.select(sa.func.count()).select_from(t).where(_AWAITING, open_now)) or 0
+
+
+async def in_sessions(connection: AsyncConnection, session_ids: Sequence[str], *, states: Sequence[State] = (),
+                      owing: SeatSync | None = None) -> list[Registration]:
+    """Registrations of the sessions, in the given states (all when none), or only those that
+    still owe the ledger the call `owing`."""
+    query = sa.select(t).where(t.c.session_id.in_(list(session_ids)))
+    if states:
+        query = query.where(t.c.state.in_([state.value for state in states]))
+    if owing is not None:
+        query = query.where(t.c.seat_sync == owing.value)
+    return [_registration(row) for row in await connection.execute(query.order_by(t.c.id))]
+
+
+async def claim_once(connection: AsyncConnection, key: str, method: str) -> bool:
+    """Claims `key` in this transaction; False when some earlier transaction did (something
+    to do once ever, such as one notification per registration)."""
+    claimed = await connection.scalar(
+        insert(idempotency_keys).values(request_id=key, method=method, fingerprint=method, outcome={})
+        .on_conflict_do_nothing().returning(idempotency_keys.c.request_id))
+    return claimed is not None
 
 
 async def session_page(connection: AsyncConnection, session_id: str, *, states: Sequence[str],

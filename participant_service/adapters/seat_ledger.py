@@ -100,6 +100,12 @@ class SeatLedger:
                                                        reason=ledger_events_pb2.RELEASE_REASON_CANCELLED)
         return _seat(await self._call(self._stub.ReleaseSeat, request))
 
+    async def schedule_rounds(self, occurrence_id: str) -> None:
+        """Asks event_service for the occurrence's rounds once its answers are settled (it
+        makes them once; a repeated call answers the schedule made first)."""
+        await self._call(self._stub.ScheduleOccurrenceRounds,
+                         event_service_pb2.ScheduleOccurrenceRoundsRequest(occurrence=f"occurrences/{occurrence_id}"))
+
     async def seat(self, seat_id: str) -> LedgerSeat:
         return _seat(await self._call(self._stub.GetSeat, event_service_pb2.GetSeatRequest(name=f"seats/{seat_id}")))
 

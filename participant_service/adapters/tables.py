@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from kernel.db import idempotency_table, outbox_table
+from kernel.inbox import inbox_table
 
 SCHEMA = "participant_service"
 
@@ -64,6 +65,8 @@ documents = sa.Table(
 
 outbox = outbox_table(metadata)
 idempotency_keys = idempotency_table(metadata)
+# Messages the lifecycle consumer dealt with (kernel.inbox), written with their effects.
+processed_messages = inbox_table(metadata)
 
 # States in which a registration holds (or waits for) a place; one such row per participant
 # and session.
@@ -100,6 +103,10 @@ registrations = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False, server_default="1"),
+    # NULL until the occurrence asks (CONFIRMING); then requested, and later the answer or how
+    # the deadline settled it (domain.registrations.Reconfirmation).
+    sa.Column("reconfirmation", sa.Text, nullable=True),
+    sa.Column("reconfirmation_deadline", sa.DateTime(timezone=True), nullable=True),
     sa.Index("uq_registrations_live", "participant_id", "session_id", unique=True, postgresql_where=_LIVE),
     sa.Index("ix_registrations_session", "session_id", "created_at", "id"),
     sa.Index("ix_registrations_participant", "participant_id", "session_starts_at", "id"),
@@ -107,4 +114,7 @@ registrations = sa.Table(
              postgresql_where=sa.text("state IN ('waitlisted', 'offered')")),
     sa.Index("ix_registrations_seat_sync", "updated_at", postgresql_where=sa.text("seat_sync IS NOT NULL")),
     sa.Index("ix_registrations_expiry", "expires_at", postgresql_where=sa.text("state IN ('held', 'offered')")),
+    # The ones awaiting an answer: settled per session at the deadline, counted every pass.
+    sa.Index("ix_registrations_reconfirmation_requested", "session_id",
+             postgresql_where=sa.text("reconfirmation = 'requested' AND state = 'confirmed'")),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from kernel.resources import to_timestamp
-from participant_service.domain.registrations import Attendance, EndReason, Registration, State
+from participant_service.domain.registrations import Answer, Attendance, EndReason, Reconfirmation, Registration, State
 from turnout.participant.v1 import registration_pb2
 
 STATE_TO_PROTO = {state: registration_pb2.RegistrationState.Value(f"REGISTRATION_STATE_{state.name}")
@@ -15,6 +15,10 @@ ATTENDANCE_TO_PROTO = {attendance: registration_pb2.Attendance.Value(f"ATTENDANC
                        for attendance in Attendance}
 ATTENDANCE_FROM_PROTO = {proto: attendance for attendance, proto in ATTENDANCE_TO_PROTO.items()}
 END_REASON_TO_PROTO = {reason: registration_pb2.EndReason.Value(f"END_REASON_{reason.name}") for reason in EndReason}
+RECONFIRMATION_TO_PROTO = {where: registration_pb2.Reconfirmation.Value(f"RECONFIRMATION_{where.name}")
+                           for where in Reconfirmation}
+ANSWER_FROM_PROTO = {registration_pb2.ReconfirmationAnswer.Value(f"RECONFIRMATION_ANSWER_{answer.name}"): answer
+                     for answer in Answer}
 
 
 def registration_to_proto(r: Registration, now: datetime | None = None) -> registration_pb2.Registration:
@@ -32,4 +36,8 @@ def registration_to_proto(r: Registration, now: datetime | None = None) -> regis
     )
     if r.expires_at is not None:
         message.expire_time.CopyFrom(to_timestamp(r.expires_at))
+    if r.reconfirmation is not None:
+        message.reconfirmation = RECONFIRMATION_TO_PROTO[r.reconfirmation]
+        if r.reconfirmation is Reconfirmation.REQUESTED and r.reconfirmation_deadline is not None:
+            message.reconfirmation_deadline.CopyFrom(to_timestamp(r.reconfirmation_deadline))
     return message

@@ -8,6 +8,7 @@ from kernel.errors import FieldViolation, InvalidArgument
 from kernel.idempotency import fingerprint
 from kernel.resources import resource_id
 from participant_service.api.registration_convert import (
+    ANSWER_FROM_PROTO,
     ATTENDANCE_FROM_PROTO,
     STATE_FROM_PROTO,
     registration_to_proto,
@@ -88,3 +89,9 @@ class RegistrationServicer(registration_service_pb2_grpc.RegistrationServiceServ
             registrations=[registration_to_proto(r) for r in result.registrations],
             failures=[Request.AttendanceFailure(name=f.name, reason=f.reason, message=f.message)
                       for f in result.failures])
+
+    async def AnswerReconfirmation(self, request: Request.AnswerReconfirmationRequest, context) -> registration_pb2.Registration:
+        command = registrations.AnswerReconfirmation(
+            resource_id(request.name, "registrations"), request.request_id, fingerprint(request),
+            answer=ANSWER_FROM_PROTO.get(request.answer))
+        return registration_to_proto(await registrations.answer_reconfirmation(command, self._deps))

@@ -8,6 +8,8 @@ reads it through the API with its own credentials, under the usual access rules.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from kernel import notifications
 from kernel.errors import DomainError
 from kernel.notifications import Channel, Notification
@@ -17,6 +19,11 @@ from participant_service.domain.registrations import Registration
 REGISTRATION_CREATED_ADMIN = "registration.created.admin"
 WAITLIST_OFFER = "waitlist.offer"
 SYSTEM_ERROR = "system.error"
+RECONFIRMATION_REQUEST = "reconfirmation.request"
+RECONFIRMATION_RELEASED = "reconfirmation.released"
+OCCURRENCE_CANCELLED = "occurrence.cancelled"
+OCCURRENCE_REMINDER = "occurrence.reminder"
+ATTENDANCE_MISSED = "attendance.missed"
 
 # The system errors this service reports (parameter `error_code`).
 SEAT_SYNC_REFUSED = "seat_sync_refused"
@@ -71,3 +78,56 @@ def seat_sync_refused(registration: Registration, refusal: DomainError, *, local
 def system_error_key(registration: Registration) -> str:
     owed = registration.seat_sync.value if registration.seat_sync else ""
     return f"{SYSTEM_ERROR}/{SEAT_SYNC_REFUSED}/registrations/{registration.id}/{owed}/{registration.seat_id or ''}"
+
+
+def _to_participant(registration: Registration, template: str, dedup_key: str, *, locale: str,
+                    create_time: datetime | None, extra: dict[str, str] | None = None,
+                    urgent: bool = False) -> Notification:
+    hints = (Channel.MESSENGER, Channel.SMS, Channel.EMAIL) if urgent else (Channel.MESSENGER, Channel.EMAIL)
+    return Notification(
+        recipient=notifications.participant(registration.participant_id), template_key=template,
+        parameters={**_registration_parameters(registration), **(extra or {})}, dedup_key=dedup_key,
+        channel_hints=hints, locale=locale, create_time=create_time)
+
+
+def reconfirmation_request(registration: Registration, *, locale: str) -> Notification:
+    """To the participant: are you still coming? Answer before `reconfirmation_deadline`."""
+    return _to_participant(
+        registration, RECONFIRMATION_REQUEST, f"{RECONFIRMATION_REQUEST}/registrations/{registration.id}",
+        locale=locale, create_time=registration.updated_at, urgent=True,
+        extra={"reconfirmation_deadline": notifications.rfc3339(registration.reconfirmation_deadline)})
+
+
+def reconfirmation_released(registration: Registration, *, locale: str) -> Notification:
+    """To the participant: nobody answered by the deadline, so the seat went to someone else."""
+    return _to_participant(
+        registration, RECONFIRMATION_RELEASED, f"{RECONFIRMATION_RELEASED}/registrations/{registration.id}",
+        locale=locale, create_time=registration.updated_at)
+
+
+def occurrence_cancelled(registration: Registration, occurrence_id: str, *, locale: str,
+                         at: datetime | None) -> Notification:
+    """To the participant of a live registration: the occurrence was called off."""
+    return _to_participant(
+        registration, OCCURRENCE_CANCELLED, f"{OCCURRENCE_CANCELLED}/registrations/{registration.id}",
+        locale=locale, create_time=at, urgent=True, extra={"occurrence": f"occurrences/{occurrence_id}"})
+
+
+def occurrence_reminder(registration: Registration, offset: timedelta, *, locale: str,
+                        due: datetime | None) -> Notification:
+    """To the participant of a confirmed registration: it starts in about `offset_minutes`."""
+    minutes = int(offset.total_seconds() // 60)
+    return _to_participant(
+        registration, OCCURRENCE_REMINDER, f"{OCCURRENCE_REMINDER}/registrations/{registration.id}/{minutes}",
+        locale=locale, create_time=due, extra={"offset_minutes": str(minutes)})
+
+
+def attendance_missed(registration: Registration, *, locale: str) -> Notification:
+    """To the participant: they were marked absent ("you missed it")."""
+    return _to_participant(
+        registration, ATTENDANCE_MISSED, attendance_missed_key(registration), locale=locale,
+        create_time=registration.updated_at)
+
+
+def attendance_missed_key(registration: Registration) -> str:
+    return f"{ATTENDANCE_MISSED}/registrations/{registration.id}"

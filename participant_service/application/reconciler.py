@@ -7,7 +7,8 @@ One pass (`reconcile_once`):
     ledger's own sweeper frees their seats);
   * offers freed seats to the head of each waitlist: a hold with its own expiry, published
     to `turnout.notifications.v1` for the notifier (`WaitlistOfferMade` and a `waitlist.offer`
-    notification request).
+    notification request);
+  * refreshes `turnout_reconfirmations_pending`.
 A ledger that refuses a call a registration owes (not a transient failure: the call is
 retried every pass and would fail the same way) is a system error: every admin is sent one
 `system.error` notification request per registration, owed call and seat, however many
@@ -24,6 +25,8 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+
+from prometheus_client import Gauge
 
 from kernel import periodic
 from kernel.errors import DomainError, FailedPrecondition, Unavailable
@@ -42,6 +45,10 @@ BATCH = 200
 MAX_BACKOFF_SECONDS = 8.0
 # The saga settles its own seat right after recording it; the reconciler leaves it that long.
 GRACE = timedelta(seconds=2)
+
+RECONFIRMATIONS_PENDING = Gauge("turnout_reconfirmations_pending",
+                                "Confirmed registrations asked to reconfirm whose answer is still open (every "
+                                "replica reports the same count)")
 
 
 @dataclass
@@ -71,7 +78,15 @@ async def reconcile_once(deps: RegistrationDeps, *, grace: timedelta = GRACE) ->
         offered, dropped = await offer_next(session_id, deps)
         report.offers += offered
         report.waitlist_dropped += dropped
+    await refresh_pending(deps)
     return report
+
+
+async def refresh_pending(deps: RegistrationDeps) -> None:
+    """`turnout_reconfirmations_pending`: answers and settlements move it, so every pass looks
+    (a count on a small partial index)."""
+    async with deps.uow() as uow:
+        RECONFIRMATIONS_PENDING.set(await repository.awaiting_answer_count(uow.connection, deps.clock()))
 
 
 async def _settle(registration_id: str, deps: RegistrationDeps) -> int:

@@ -41,6 +41,7 @@ from participant_service.domain.registrations import (
     ADMIN,
     DEFAULT_HOLD,
     FULL_REASONS,
+    Answer,
     Attendance,
     Registration,
     SeatSync,
@@ -360,8 +361,36 @@ async def confirm_registration(command: ChangeRegistration, deps: RegistrationDe
 
 async def cancel_registration(command: ChangeRegistration, deps: RegistrationDeps) -> Registration:
     registration = await _change(command, deps, "CancelRegistration", _cancelled, domain.RegistrationCancelled)
-    deps.wake(registration.session_id)  # a waitlist place freed even when no seat did
-    return await settle_seat(registration, deps)
+    return await _give_back(registration, deps)
+
+
+async def _give_back(cancelled: Registration, deps: RegistrationDeps) -> Registration:
+    """After a cancellation committed: its seat back to the ledger, its place to the waitlist."""
+    deps.wake(cancelled.session_id)  # a waitlist place freed even when no seat did
+    return await settle_seat(cancelled, deps)
+
+
+@dataclass(frozen=True)
+class AnswerReconfirmation(ChangeRegistration):
+    answer: Answer | None = None
+
+
+async def answer_reconfirmation(command: AnswerReconfirmation, deps: RegistrationDeps) -> Registration:
+    """CONFIRM keeps the seat; DECLINE cancels the registration the way CancelRegistration
+    does, so its seat is released and offered to the waitlist."""
+    answer = command.answer
+    if answer is None:
+        raise InvalidArgument.single("answer", "must be confirm or decline")
+
+    def transition(current: Registration, now: datetime, caller: context.RequestContext) -> Registration | None:
+        return domain.answered(current, now, answer, actor=caller.actor, roles=caller.roles,
+                               participant_id=caller.participant_id)
+
+    if answer is Answer.DECLINE:
+        declined = await _change(command, deps, "AnswerReconfirmation", transition, domain.RegistrationCancelled)
+        return await _give_back(declined, deps)
+    return await _change(command, deps, "AnswerReconfirmation", transition,
+                         domain.RegistrationReconfirmationChanged)
 
 
 @dataclass(frozen=True)
@@ -436,6 +465,7 @@ async def mark_attendance(command: MarkAttendance, deps: RegistrationDeps) -> At
             if changed is not None:
                 await repository.update(uow.connection, changed)
                 uow.record(domain.AttendanceMarked(changed))
+                await _tell_if_missed(uow, current, changed, deps)
             updated.append(current.id)
         return {"updated": updated, "failures": failures}
 
@@ -446,6 +476,14 @@ async def mark_attendance(command: MarkAttendance, deps: RegistrationDeps) -> At
                          for registration_id in outcome["updated"]]
     return AttendanceResult([r for r in registrations if r is not None],
                             [AttendanceFailure(*failure) for failure in outcome["failures"]])
+
+
+async def _tell_if_missed(uow, before: Registration, after: Registration,  # type: ignore[no-untyped-def]
+                          deps: RegistrationDeps) -> None:
+    """The participant hears once that they were marked absent, however often staff flip it."""
+    if domain.missed_attendance(before, after) and await repository.claim_once(
+            uow.connection, notifications.attendance_missed_key(after), "NotifyAttendanceMissed"):
+        uow.record(notifications.attendance_missed(after, locale=deps.policy.notification_locale))
 
 
 async def get_registration(registration_id: str, deps: RegistrationDeps) -> Registration:

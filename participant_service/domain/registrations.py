@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 
+from kernel.context import SYSTEM_ACTOR
 from kernel.errors import FailedPrecondition, PermissionDenied, Validator
 from kernel.roles import ADMIN, SERVICE, STAFF
 
@@ -46,6 +47,23 @@ class EndReason(str, Enum):
     EXPIRED = "expired"
     DECLINED = "declined"
     SEAT_LOST = "seat_lost"
+    RECONFIRMATION_DECLINED = "reconfirmation_declined"
+    NOT_RECONFIRMED = "not_reconfirmed"
+
+
+class Reconfirmation(str, Enum):
+    """A confirmed registration's answer to "are you still coming?", once its occurrence asked."""
+
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    UNANSWERED_KEPT = "unanswered_kept"
+    UNANSWERED_RELEASED = "unanswered_released"
+
+
+class Answer(str, Enum):
+    CONFIRM = "confirm"
+    DECLINE = "decline"
 
 
 class SeatSync(str, Enum):
@@ -90,6 +108,8 @@ class Registration:
     offer_attempts: int = 0
     version: int = 1
     waitlist_position: int = 0
+    reconfirmation: Reconfirmation | None = None
+    reconfirmation_deadline: datetime | None = None
 
     @property
     def session_id(self) -> str:
@@ -131,6 +151,14 @@ class AttendanceMarked:
 
 @dataclass(frozen=True)
 class WaitlistOfferMade:
+    registration: Registration
+
+
+@dataclass(frozen=True)
+class RegistrationReconfirmationChanged:
+    """Asked, answered "coming", or kept unanswered at the deadline; a decline or a release
+    is a RegistrationCancelled carrying the reconfirmation."""
+
     registration: Registration
 
 
@@ -194,9 +222,7 @@ def confirmed(registration: Registration, now: datetime, *, actor: str, roles: f
               participant_id: str) -> Registration:
     """A HELD registration or an OFFERED waitlist place, confirmed; the ledger confirmation
     is owed. A confirmed one is answered unchanged."""
-    if not may_change(registration, actor=actor, roles=roles, participant_id=participant_id):
-        raise PermissionDenied("only the participant, whoever registered them, or an admin may confirm",
-                               metadata={"registration": f"registrations/{registration.id}"})
+    _check_may_change(registration, "confirm", actor=actor, roles=roles, participant_id=participant_id)
     if registration.state is State.CONFIRMED:
         return registration  # confirming twice changes nothing
     if registration.state not in PENDING:
@@ -225,19 +251,94 @@ def may_change(registration: Registration, *, actor: str, roles: frozenset[str],
 def cancelled(registration: Registration, now: datetime, *, actor: str, roles: frozenset[str],
               participant_id: str) -> Registration:
     """Cancelled (or, for an offer, declined); a seat it holds is owed back to the ledger."""
+    _check_may_change(registration, "cancel", actor=actor, roles=roles, participant_id=participant_id)
+    return _ended(registration, now, by=actor)
+
+
+def _check_may_change(registration: Registration, doing: str, *, actor: str, roles: frozenset[str],
+                      participant_id: str) -> None:
     if not may_change(registration, actor=actor, roles=roles, participant_id=participant_id):
-        raise PermissionDenied("only the participant, whoever registered them, or an admin may cancel",
+        raise PermissionDenied(f"only the participant, whoever registered them, or an admin may {doing}",
                                metadata={"registration": f"registrations/{registration.id}"})
+
+
+def _ended(registration: Registration, now: datetime, *, by: str, end_reason: EndReason | None = None,
+           **changes: object) -> Registration:
+    """Every cancellation: the registration ends and a seat it holds is owed back to the
+    ledger (the reconciler then offers it to the waitlist)."""
     if registration.state not in LIVE:
         raise not_active(registration, "cancelled")
     declined = registration.state is State.OFFERED
     return _changed(
         registration, now,
         state=State.DECLINED if declined else State.CANCELLED,
-        end_reason=EndReason.DECLINED if declined else EndReason.CANCELLED,
-        cancelled_by=actor, expires_at=None,
-        seat_sync=SeatSync.RELEASE if registration.seat_id else None,
+        end_reason=end_reason or (EndReason.DECLINED if declined else EndReason.CANCELLED),
+        cancelled_by=by, expires_at=None,
+        seat_sync=SeatSync.RELEASE if registration.seat_id else None, **changes,
     )
+
+
+# Reconfirmation: when its occurrence enters CONFIRMING, every confirmed registration is asked
+# whether the participant is still coming; the answers are settled when it becomes READY.
+
+
+def reconfirmation_requested(registration: Registration, now: datetime,
+                             deadline: datetime | None) -> Registration | None:
+    """Asked to reconfirm until `deadline`; None for a registration that is not confirmed or
+    was asked already (the occurrence asks once)."""
+    if registration.state is not State.CONFIRMED or registration.reconfirmation is not None:
+        return None
+    return _changed(registration, now, reconfirmation=Reconfirmation.REQUESTED, reconfirmation_deadline=deadline)
+
+
+def reconfirmation_closed(registration: Registration) -> FailedPrecondition:
+    where = registration.reconfirmation.value if registration.reconfirmation else "unspecified"
+    if registration.reconfirmation is None:
+        message = f"registration {registration.id} was not asked to reconfirm"
+    elif registration.reconfirmation in (Reconfirmation.REQUESTED, Reconfirmation.CONFIRMED):
+        message = f"the reconfirmation deadline of registration {registration.id} has passed"
+    else:
+        message = f"registration {registration.id} is no longer awaiting a reconfirmation ({where})"
+    return FailedPrecondition(message, reason="RECONFIRMATION_CLOSED", metadata={"reconfirmation": where})
+
+
+def answered(registration: Registration, now: datetime, answer: Answer, *, actor: str, roles: frozenset[str],
+             participant_id: str) -> Registration | None:
+    """The registration after the participant's answer; None when confirming again (nothing
+    changes). CONFIRM keeps the seat while the request is open; DECLINE, while it is open or
+    after a CONFIRM until the deadline, cancels the registration like any cancellation."""
+    _check_may_change(registration, "answer a reconfirmation", actor=actor, roles=roles,
+                      participant_id=participant_id)
+    asked = registration.reconfirmation
+    if answer is Answer.CONFIRM and asked is Reconfirmation.CONFIRMED and registration.state is State.CONFIRMED:
+        return None
+    awaiting = asked in (Reconfirmation.REQUESTED, Reconfirmation.CONFIRMED) and (
+        registration.reconfirmation_deadline is None or now < registration.reconfirmation_deadline)
+    if not awaiting:
+        raise reconfirmation_closed(registration)
+    if registration.state is not State.CONFIRMED:
+        raise not_active(registration, "reconfirmed")
+    if answer is Answer.CONFIRM:
+        return _changed(registration, now, reconfirmation=Reconfirmation.CONFIRMED)
+    return _ended(registration, now, by=actor, end_reason=EndReason.RECONFIRMATION_DECLINED,
+                  reconfirmation=Reconfirmation.DECLINED)
+
+
+def unanswered(registration: Registration, now: datetime, *, release: bool) -> Registration | None:
+    """Settled at the deadline: released (cancelled, the seat goes to the waitlist) or kept;
+    None for one that is no longer awaiting an answer (answered or cancelled meanwhile)."""
+    if registration.state is not State.CONFIRMED or registration.reconfirmation is not Reconfirmation.REQUESTED:
+        return None
+    if release:
+        return _ended(registration, now, by=SYSTEM_ACTOR, end_reason=EndReason.NOT_RECONFIRMED,
+                      reconfirmation=Reconfirmation.UNANSWERED_RELEASED)
+    return _changed(registration, now, reconfirmation=Reconfirmation.UNANSWERED_KEPT)
+
+
+def missed_attendance(before: Registration, after: Registration) -> bool:
+    """Whether an attendance change just marked the participant absent (told once: only the
+    change into NO_SHOW, not a repeat of it)."""
+    return after.attendance is Attendance.NO_SHOW and before.attendance is not Attendance.NO_SHOW
 
 
 def expired(registration: Registration, now: datetime, *, seat_lost: bool = False) -> Registration:
