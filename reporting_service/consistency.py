@@ -2,9 +2,11 @@
 
 The one place where reporting_service reads the command services' tables, because its job is
 to compare: seats of each session (held, confirmed, capacity), distinct participants of each
-occurrence, use of each pool, and registrations of each session by state. A key the read
-model lacks counts as a difference only when the command side has something there (a session
-nobody booked may be unknown to the read side without being wrong).
+occurrence, use of each pool, and registrations of each session by state and by
+reconfirmation (the registration's own value, which the stats buckets are summed from, so a
+bucket cannot agree unless its values do). A key the read model lacks counts as a difference
+only when the command side has something there (a session nobody booked may be unknown to
+the read side without being wrong).
 """
 
 from __future__ import annotations
@@ -19,6 +21,13 @@ from reporting_service.keyspace import Keyspace
 from reporting_service.projections.availability import session_head
 
 BATCH = 500
+# (session id, compared field, count) of the command side. participant_service keeps a
+# registration's reconfirmation as the read model's word (NULL when not asked).
+_REGISTRATIONS_BY_STATE = ("SELECT session_id, 'registrations.' || state AS field, count(*) AS n "
+                           "FROM participant_service.registrations GROUP BY session_id, state")
+_REGISTRATIONS_BY_RECONFIRMATION = (
+    "SELECT session_id, 'reconfirmations.' || reconfirmation AS field, count(*) AS n "
+    "FROM participant_service.registrations WHERE reconfirmation IS NOT NULL GROUP BY session_id, reconfirmation")
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,8 @@ class ConsistencyChecker:
                     'SELECT p.id, p."limit", p.used, array_agg(ps.session_id) AS sessions '
                     "FROM event_service.pools p JOIN event_service.pool_sessions ps ON ps.pool_id = p.id "
                     "WHERE p.used > 0 GROUP BY p.id")
-                registrations = await connection.fetch(
-                    "SELECT session_id, state, count(*) AS n FROM participant_service.registrations "
-                    "GROUP BY session_id, state")
+                registrations = await connection.fetch(_REGISTRATIONS_BY_STATE)
+                registrations += await connection.fetch(_REGISTRATIONS_BY_RECONFIRMATION)
         finally:
             await connection.close()
         mismatches: list[Mismatch] = []
@@ -120,9 +128,10 @@ class ConsistencyChecker:
         return found
 
     async def _registrations(self, rows: list[asyncpg.Record]) -> list[Mismatch]:
+        """Each session's registrations by state and by reconfirmation."""
         expected: dict[str, Counter] = defaultdict(Counter)
         for row in rows:
-            expected[row["session_id"]][row["state"]] = row["n"]
+            expected[row["session_id"]][row["field"]] = row["n"]
         session_ids = sorted(expected)
         pipeline = self._client.pipeline(transaction=False)
         for session_id in session_ids:
@@ -130,9 +139,15 @@ class ConsistencyChecker:
         answers = await pipeline.execute() if session_ids else []
         found = []
         for session_id, values in zip(session_ids, answers):
-            projected = Counter(value.split("|", 1)[0] for value in values)
-            for state in sorted(set(projected) | set(expected[session_id])):
-                if projected[state] != expected[session_id][state]:
-                    found.append(Mismatch(f"sessions/{session_id}", f"registrations.{state}",
-                                          projected[state] if values else None, expected[session_id][state]))
+            projected = Counter(name for value in values for name in _fields_of(value))
+            for name in sorted(set(projected) | set(expected[session_id])):
+                if projected[name] != expected[session_id][name]:
+                    found.append(Mismatch(f"sessions/{session_id}", name,
+                                          projected[name] if values else None, expected[session_id][name]))
         return found
+
+
+def _fields_of(entry: str) -> list[str]:
+    """The compared fields a session's registration entry (projections/stats.py) counts in."""
+    state, _, reconfirmation = (entry.split("|") + ["", ""])[:3]
+    return [f"registrations.{state}"] + ([f"reconfirmations.{reconfirmation}"] if reconfirmation else [])

@@ -90,8 +90,9 @@ class Keyspace:
         return f"{self.prefix}:stats:session:{session_id}"
 
     def session_registrations(self, session_id: str) -> str:
-        """Hash: registration id -> "state|attendance" as of its latest event (one
-        registration's events are ordered, so the last write is the latest state)."""
+        """Hash: registration id -> "state|attendance|reconfirmation" as of its latest event
+        (one registration's events are ordered, so the last write is the latest state;
+        generations projected before reconfirmations hold "state|attendance")."""
         return f"{self.prefix}:stats:session-registrations:{session_id}"
 
     def participant_registrations(self, participant_id: str) -> str:

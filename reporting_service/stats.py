@@ -8,6 +8,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Self
 
 import redis.asyncio as aioredis
 
@@ -16,6 +17,12 @@ from reporting_service.read_models import ReadModels
 
 STATES = ("held", "confirmed", "waitlisted", "offered", "cancelled", "declined", "expired")
 ATTENDANCE = ("expected", "attended", "no_show")
+RECONFIRMATION = ("confirmed", "declined", "no_answer")
+# A registration's reconfirmation (projections/stats.py keeps the word) -> its bucket in
+# RECONFIRMATION. Not asked ("") counts in none. Whether an unanswered seat was kept or
+# released, nobody answered: the released one also shows as cancelled by state.
+RECONFIRMATION_BUCKETS = {"confirmed": "confirmed", "declined": "declined", "requested": "no_answer",
+                          "unanswered_kept": "no_answer", "unanswered_released": "no_answer"}
 
 
 @dataclass
@@ -23,20 +30,26 @@ class RegistrationCounts:
     by_state: Counter = field(default_factory=Counter)
     # Attendance of confirmed registrations.
     by_attendance: Counter = field(default_factory=Counter)
+    # Registrations asked to reconfirm, by RECONFIRMATION bucket, whatever their state.
+    by_reconfirmation: Counter = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, entries: Iterable[str]) -> "RegistrationCounts":
+    def of(cls, entries: Iterable[str]) -> RegistrationCounts:
         counts = cls()
         for entry in entries:
-            state, attendance = entry.split("|")[:2]
+            # Entries projected before reconfirmations existed have no third field.
+            state, attendance, reconfirmation = (entry.split("|") + [""])[:3]
             counts.by_state[state] += 1
             if state == "confirmed":
                 counts.by_attendance[attendance] += 1
+            if bucket := RECONFIRMATION_BUCKETS.get(reconfirmation):
+                counts.by_reconfirmation[bucket] += 1
         return counts
 
-    def __iadd__(self, other: "RegistrationCounts") -> "RegistrationCounts":
+    def __iadd__(self, other: RegistrationCounts) -> Self:
         self.by_state.update(other.by_state)
         self.by_attendance.update(other.by_attendance)
+        self.by_reconfirmation.update(other.by_reconfirmation)
         return self
 
     @property

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from gateway import problems
 from gateway.backends import ReportingBackend
@@ -30,6 +30,15 @@ class CountsOut(BaseModel):
     expected: int
     attended: int
     no_show: int
+    reconfirmation_confirmed: int = Field(
+        description="Registrations whose participant, asked once the occurrence entered confirming, said "
+                    "they are coming.")
+    reconfirmation_declined: int = Field(
+        description="Registrations whose participant answered they are not coming (cancelled, seat offered "
+                    "to the waitlist).")
+    reconfirmation_no_answer: int = Field(
+        description="Registrations asked to reconfirm without an answer: still awaited, or none by the "
+                    "deadline, whether the seat was kept or released (a released one is also cancelled).")
 
 
 class SessionStatsOut(BaseModel):

@@ -33,7 +33,7 @@ def _sub_resource_id(name: str, collection: str, singleton: str) -> str:
 def _timestamp(iso: str) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
     if iso:
-        stamp.FromDatetime(datetime.fromisoformat(iso.replace("Z", "+00:00")))
+        stamp.FromDatetime(datetime.fromisoformat(iso))
     return stamp
 
 
@@ -41,6 +41,7 @@ def _counts(counts: stats.RegistrationCounts) -> reporting_service_pb2.Registrat
     return reporting_service_pb2.RegistrationCounts(
         **{state: counts.by_state[state] for state in stats.STATES},
         **{attendance: counts.by_attendance[attendance] for attendance in stats.ATTENDANCE},
+        **{f"reconfirmation_{bucket}": counts.by_reconfirmation[bucket] for bucket in stats.RECONFIRMATION},
         registered=counts.registered)
 
 

@@ -11,6 +11,7 @@ REGISTRATION_EVENTS = (
     registration_events_pb2.RegistrationCreated, registration_events_pb2.RegistrationConfirmed,
     registration_events_pb2.RegistrationCancelled, registration_events_pb2.RegistrationExpired,
     registration_events_pb2.AttendanceMarked, registration_events_pb2.WaitlistOfferMade,
+    registration_events_pb2.RegistrationReconfirmationChanged,
 )
 
 

@@ -4,6 +4,11 @@ Each registration's latest state is kept under its id, in its session's hash and
 participant's; counts are taken when read. A registration's events are ordered (one
 aggregate, one partition) and each carries the whole registration, so setting its entry is
 order-free across registrations and idempotent under replays.
+
+A session entry reads "{state}|{attendance}|{reconfirmation}" (generations projected before
+reconfirmations existed hold "{state}|{attendance}"; readers take both). The reconfirmation
+is kept as the registration's own word, not its stats bucket, so the consistency check can
+compare it with the command side as it is.
 """
 
 from __future__ import annotations
@@ -33,8 +38,10 @@ def registration_changed(event, keys: Keyspace, meta: Meta) -> list[Command]:
     registration_id = _id(r.name)
     state = enum_word(registration_pb2.RegistrationState, r.state)
     attendance = enum_word(registration_pb2.Attendance, r.attendance)
+    reconfirmation = enum_word(registration_pb2.Reconfirmation, r.reconfirmation)
     ends = r.session_end_time.seconds
-    return [["HSET", keys.session_registrations(_id(r.session)), registration_id, f"{state}|{attendance}"],
+    return [["HSET", keys.session_registrations(_id(r.session)), registration_id,
+             f"{state}|{attendance}|{reconfirmation}"],
             ["HSET", keys.participant_registrations(_id(r.participant)), registration_id,
              f"{state}|{attendance}|{ends}"]]
 
