@@ -129,12 +129,17 @@ async def transition_occurrence(command: TransitionOccurrence, uow_factory: Unit
             if current is None:
                 raise _missing(occurrence_id)
             transition(current.state, target, by=Actor.ADMIN)
-            news = _step_news(target, *await _deadline_and_rounds(uow, current))
+            policy, rounds = await _event_settings(uow, current)
+            deadline = _deadline(current, policy)
+            # An admin closing the answers early releases the unanswered under the same
+            # fair-chance rule as the scheduler.
+            release = target is OccurrenceState.READY and policy is not None and _releases_on_ready(current, policy, now)
+            news = _step_news(target, deadline, rounds)
             # Queued for the next scheduler pass unless final: it works out what is due from here.
             moved = await repo.move(uow.connection, occurrence_id, current=current.state, target=target, steps=1,
                                     now=now, next_due_at=None if target.final else now)
             if moved is not None:
-                event = OccurrenceStateChanged(moved, current.state, target, Actor.ADMIN, now, **news)
+                event = OccurrenceStateChanged(moved, current.state, target, Actor.ADMIN, now, release, **news)
                 uow.record(event)
                 done.append(event)
                 return {"occurrence_id": occurrence_id}
@@ -148,23 +153,41 @@ async def transition_occurrence(command: TransitionOccurrence, uow_factory: Unit
     return await get_occurrence(f"occurrences/{occurrence_id}", uow_factory)
 
 
-async def _deadline_and_rounds(uow: UnitOfWork,
-                               occurrence: LifecycleOccurrence) -> tuple[datetime | None, RoundsFormat | None]:
-    """The occurrence's reconfirmation deadline and its event's rounds format, for the event of
-    an admin's step. A broken stored setting leaves its part out: the step is the admin's
-    call, and the scheduler reports the broken policy."""
+async def _event_settings(uow: UnitOfWork,
+                          occurrence: LifecycleOccurrence) -> tuple[LifecyclePolicy | None, RoundsFormat | None]:
+    """The lifecycle policy and rounds format of the occurrence's event, for an admin's step. A
+    broken stored setting is left out (None): the step is the admin's call, and the scheduler
+    reports the broken policy."""
     policy_json, rounds_json = await repo.event_settings(uow.connection, occurrence.event_id)
-    deadline = rounds = None
+    policy = rounds = None
     try:
-        if occurrence.starts_at is not None and occurrence.ends_at is not None:
-            deadline = timetable(occurrence.starts_at, occurrence.ends_at, repo.policy_from_json(policy_json)).ready_at
+        policy = repo.policy_from_json(policy_json)
     except (ValueError, TypeError, KeyError, DomainError):
-        log.warning("occurrence %s: no reconfirmation deadline, its timetable is invalid", occurrence.id)
+        log.warning("occurrence %s: its event's lifecycle policy is invalid", occurrence.id)
     try:
         rounds = repo.rounds_from_json(rounds_json)
     except (ValueError, TypeError, KeyError):
         log.warning("occurrence %s: its event's rounds format is invalid", occurrence.id)
-    return deadline, rounds
+    return policy, rounds
+
+
+def _deadline(occurrence: LifecycleOccurrence, policy: LifecyclePolicy | None) -> datetime | None:
+    """The occurrence's reconfirmation deadline; None without sessions or a valid timetable."""
+    if policy is None or occurrence.starts_at is None or occurrence.ends_at is None:
+        return None
+    try:
+        return timetable(occurrence.starts_at, occurrence.ends_at, policy).ready_at
+    except ValueError:
+        log.warning("occurrence %s: no reconfirmation deadline, its timetable is invalid", occurrence.id)
+        return None
+
+
+def _releases_on_ready(before: LifecycleOccurrence, policy: LifecyclePolicy, now: datetime) -> bool:
+    """Whether stepping to ready at `now` releases the unanswered: the policy says so and the
+    participants had a fair chance since the occurrence entered confirming."""
+    since = before.state_changed_at
+    confirming_since = since if before.state is OccurrenceState.CONFIRMING and since is not None else now
+    return releases_unanswered(policy, confirming_since=confirming_since, ready_at=now)
 
 
 # --- the scheduler -----------------------------------------------------------------------
@@ -195,11 +218,7 @@ def _plan(occurrence: LifecycleOccurrence, policy: LifecyclePolicy, now: datetim
     steps: list[OccurrenceStateChanged] = []
     after = occurrence
     for step in due_transitions(occurrence.state, starts_at, ends_at, now, policy):
-        release = False
-        if step is OccurrenceState.READY:
-            since = after.state_changed_at
-            confirming_since = since if after.state is OccurrenceState.CONFIRMING and since is not None else now
-            release = releases_unanswered(policy, confirming_since=confirming_since, ready_at=now)
+        release = step is OccurrenceState.READY and _releases_on_ready(after, policy, now)
         before = after.state
         after = replace(after, state=step, state_changed_at=now, version=after.version + 1)
         steps.append(OccurrenceStateChanged(after, before, step, Actor.SCHEDULER, now, release,

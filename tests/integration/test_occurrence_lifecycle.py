@@ -294,6 +294,27 @@ async def test_the_scheduler_follows_the_timetable_and_an_admins_early_step_stan
                                      {"from_state": "ready", "to_state": "running", "cause": "scheduler"}) >= 1
 
 
+async def test_an_admin_closing_the_answers_releases_the_unanswered_only_after_a_fair_chance(event_deps, event_stub):
+    # Default policy: a 22-hour answer window (24 h to 2 h before the start), half of it fair.
+    fair = await an_occurrence(event_deps, starts_in=12 * HOUR)
+    rushed = await an_occurrence(event_deps, starts_in=23 * HOUR)
+    # Confirming since 12 h ago and since 1 h ago, as the scheduler would have left them (a
+    # new occurrence is queued for its creation time, so it is queued earlier here).
+    async with event_deps.engine.begin() as connection:
+        await connection.execute(occurrences.update().values(next_due_at=NOW - 13 * HOUR)
+                                 .where(occurrences.c.id.in_([fair.occurrence_id, rushed.occurrence_id])))
+    assert await advance_all(event_deps.uow_factory, NOW - 12 * HOUR, event_ids=[fair.event_id]) == 1
+    assert await advance_all(event_deps.uow_factory, NOW - HOUR, event_ids=[rushed.event_id]) == 1
+    for occ in (fair, rushed):
+        await event_stub.TransitionOccurrence(pb.TransitionOccurrenceRequest(
+            name=f"occurrences/{occ.occurrence_id}", target_state=S.OCCURRENCE_STATE_READY), metadata=ADMIN)
+    [_, (_, fair_ready, _)] = await steps(event_deps, [fair.occurrence_id])
+    [_, (_, rushed_ready, _)] = await steps(event_deps, [rushed.occurrence_id])
+    assert fair_ready.cause == catalog_events_pb2.OCCURRENCE_TRANSITION_CAUSE_ADMIN
+    assert fair_ready.release_unanswered
+    assert not rushed_ready.release_unanswered
+
+
 async def test_reminders_come_once_each_and_after_downtime_only_the_latest(event_deps):
     kept, late = await an_occurrence(event_deps), await an_occurrence(event_deps)
     start = NOW + timedelta(days=3)
