@@ -56,7 +56,7 @@ def end_to_end_check(stack: DevStack, token: str, timeout: float = 20.0) -> None
 
 
 def seed_demo_data(stack: DevStack, token: str) -> None:
-    """The demo venues and two events; a second run adds nothing (fixed request ids for the
+    """The demo venues and three events; a second run adds nothing (fixed request ids for the
     venues, and events are looked up by title first)."""
     with _client(stack, token) as client:
         venue_ids = {}
@@ -111,6 +111,17 @@ def _demo_events(venue_ids: dict[str, str]) -> list[dict]:
                 {"key": "shower", "service_id": "shower", "start_time": "10:00"},
                 {"key": "doctor", "service_id": "medical-consultation", "start_time": "11:00"},
             ],
+        },
+        {
+            # The rounds format: groups of at most 6, 7-minute meetings with 3-minute breaks;
+            # the schedule is drawn once the occurrence is ready (2 h before the start).
+            "title": "Быстрые знакомства",
+            "venue_id": venue_ids["Гиляровского"],
+            "capacity": 24,
+            "kind": "one_off",
+            "first_date": soon,
+            "sessions": [{"key": "evening", "service_id": "speed-dating", "start_time": "19:00"}],
+            "rounds": {"round_minutes": 7, "break_minutes": 3, "group_size": 6},
         },
     ]
 

@@ -84,6 +84,7 @@ def _assert_demo_data(data_dir) -> None:
     debate = titles["Дебаты: кейсы партнёров"]
     assert sorted(p["limit"] for p in debate["pools"]) == [41, 42]
     assert debate["max_sessions_per_participant"] == 1
+    assert titles["Быстрые знакомства"]["rounds"] == {"round_minutes": 7, "break_minutes": 3, "group_size": 6}
     venues = httpx.get(f"{stack['urls']['gateway']}/v1/venues", headers={"Authorization": f"Bearer {token}"})
     assert {"Цветной", "Гиляровского", "Ясная"} <= {v["name"] for v in venues.json()["venues"]}
 
