@@ -41,11 +41,15 @@ SELECT s.*, t.key AS template_key, e.title AS event_title, e.venue_id, sv.displa
 SELECT ps.pool_id, ps.session_id FROM event_service.pool_sessions ps JOIN event_service.pools p ON p.id = ps.pool_id
  WHERE ps.session_id IN (:sid) ORDER BY p.display_name, p.id;
 ROLLBACK;
--- 4. event-service HoldSeat
+-- 4. event-service HoldSeat. A refused hold (the random draw repeats a participant, who then
+--    meets the event's per-participant rules) ends the registration there, as in the service:
+--    nothing is recorded and nothing confirmed.
 BEGIN;
-SELECT * FROM event_service.take_seat(:holdrid, 'HoldSeat', 'pgbench', jsonb_build_object('seat_id', :seat::text),
-                                      :seat, :sid, :pid, 'held', now() + interval '2 minutes', false, 'pgbench',
-                                      now(), true);
+SELECT (refusal IS NULL AND coalesce(cardinality(refusals), 0) = 0)::int AS held
+  FROM event_service.take_seat(:holdrid, 'HoldSeat', 'pgbench', jsonb_build_object('seat_id', :seat::text),
+                               :seat, :sid, :pid, 'held', now() + interval '2 minutes', false, 'pgbench',
+                               now(), true) \gset
+\if :held = 1
 WITH written AS (
   INSERT INTO event_service.outbox (event_id, topic, message_key, event_type, envelope)
   SELECT * FROM unnest(ARRAY[gen_random_uuid()], ARRAY['turnout.ledger.v1'], ARRAY[:sid::text],
@@ -94,3 +98,6 @@ BEGIN;
 SET LOCAL synchronous_commit = off;
 UPDATE participant_service.registrations SET seat_sync = NULL WHERE id = :regid AND seat_sync = 'confirm';
 COMMIT;
+\else
+ROLLBACK;
+\endif
