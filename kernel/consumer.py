@@ -36,7 +36,7 @@ from kafka.structs import OffsetAndMetadata, TopicPartition
 from prometheus_client import Counter
 from sqlalchemy import exc as sa_exc
 
-from kernel import context, inbox, notifications
+from kernel import context, inbox, notifications, periodic
 from kernel.errors import Aborted, DomainError, Unavailable
 from kernel.roles import ADMIN
 from kernel.unit_of_work import UnitOfWorkFactory
@@ -145,7 +145,7 @@ class MessageConsumer:
                 finally:
                     if consumer is not None:
                         await self._blocking(_close, consumer)
-                if await _sleep_or_stop(stop, pause):
+                if await periodic.sleep_or_stop(stop, pause):
                     return
                 pause = min(pause * 2, self._max_pause)
         finally:
@@ -228,14 +228,6 @@ def _close(consumer: KafkaConsumer) -> None:
         consumer.close(autocommit=False)
     except (KafkaError, OSError) as error:  # a broken consumer is being thrown away anyway
         log.warning("closing a consumer failed: %r", error)
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-        return True
-    except TimeoutError:
-        return False
 
 
 def refusal_notification(delivery: Delivery, error: Exception, *, component: str,

@@ -20,7 +20,7 @@ async def repeat(one_pass: Callable[[], Awaitable[object]], stop: asyncio.Event,
             wake.clear()
         try:
             await one_pass()
-        except Exception:  # noqa: BLE001 - the next pass tries again
+        except Exception:  # the next pass tries again
             log.exception("%s failed", what)
         waiters = [asyncio.ensure_future(stop.wait())]
         if wake is not None:
@@ -30,3 +30,12 @@ async def repeat(one_pass: Callable[[], Awaitable[object]], stop: asyncio.Event,
         finally:
             for waiter in waiters:
                 waiter.cancel()
+
+
+async def sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleeps up to `seconds`; True when `stop` was set meanwhile (the caller returns)."""
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        return True
+    except TimeoutError:
+        return False

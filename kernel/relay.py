@@ -31,7 +31,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from prometheus_client import Counter, Gauge
 
-from kernel import topics
+from kernel import periodic, topics
 from kernel.db import notify_channel
 from turnout.common.v1 import envelope_pb2
 from turnout.notification.v1 import notification_pb2
@@ -121,7 +121,7 @@ class OutboxRelay:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, KafkaError) as exc:
                 # KafkaError: no producer could be made while the broker is away.
                 log.warning("relay connection lost, retrying in %.1fs: %s", backoff, exc)
-                await _sleep_or_stop(stop, backoff)
+                await periodic.sleep_or_stop(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
 
     async def _lead(self, stop: asyncio.Event) -> None:
@@ -131,7 +131,7 @@ class OutboxRelay:
             while not await connection.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext($1))", f"turnout-relay:{self._schema}"
             ):
-                if await _sleep_or_stop(stop, 1.0):
+                if await periodic.sleep_or_stop(stop, 1.0):
                     return
             log.info("relay leading", extra={"fields": {"schema": self._schema}})
             await connection.add_listener(notify_channel(self._schema), lambda *_: self._wake.set())
@@ -145,7 +145,7 @@ class OutboxRelay:
                     # producer id). The unacknowledged rows go out again from a new one.
                     await asyncio.to_thread(publisher.close)
                     publisher = None
-                    if await _sleep_or_stop(stop, 1.0):
+                    if await periodic.sleep_or_stop(stop, 1.0):
                         return
                     publisher = await asyncio.to_thread(self._publisher_factory)
                 elif relayed < self._batch_size:
@@ -211,12 +211,3 @@ def _count_notifications(rows: Sequence[OutboxRow]) -> None:
         request = notification_pb2.NotificationRequested()
         if envelope.type == _REQUESTED and envelope.payload.Unpack(request):
             NOTIFICATIONS_EMITTED.labels(request.template_key).inc()
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> bool:
-    """Sleeps up to `seconds`; True when `stop` was set meanwhile."""
-    try:
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
-        return True
-    except TimeoutError:
-        return False

@@ -70,16 +70,20 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _occurrence_id(name: str, field: str = "name") -> str:
+def occurrence_id_of(name: str, field: str = "name", *, suffix: str = "") -> str:
+    """The id in "occurrences/{id}" + `suffix` (e.g. "/rounds"), or INVALID_ARGUMENT naming `field`."""
+    shape = f"occurrences/{{id}}{suffix}"
     if not name:
-        raise InvalidArgument.single(field, "is required: occurrences/{id}")
-    identifier = resource_id_or_none(name, "occurrences")
+        raise InvalidArgument.single(field, f"is required: {shape}")
+    identifier = None
+    if name.endswith(suffix):
+        identifier = resource_id_or_none(name.removesuffix(suffix) if suffix else name, "occurrences")
     if identifier is None:
-        raise InvalidArgument.single(field, f"must look like occurrences/{{id}}, got {name[:100]!r}")
+        raise InvalidArgument.single(field, f"must look like {shape}, got {name[:100]!r}")
     return identifier
 
 
-def _missing(occurrence_id: str) -> NotFound:
+def missing_occurrence(occurrence_id: str) -> NotFound:
     return NotFound(f"occurrence {occurrence_id} does not exist",
                     metadata={"resource": f"occurrences/{occurrence_id}"})
 
@@ -90,11 +94,11 @@ def _count(events: list[OccurrenceStateChanged]) -> None:
 
 
 async def get_occurrence(name: str, uow_factory: UnitOfWorkFactory) -> LifecycleOccurrence:
-    occurrence_id = _occurrence_id(name)
+    occurrence_id = occurrence_id_of(name)
     async with uow_factory() as uow:
         occurrence = await repo.get(uow.connection, occurrence_id)
     if occurrence is None:
-        raise _missing(occurrence_id)
+        raise missing_occurrence(occurrence_id)
     return occurrence
 
 
@@ -115,7 +119,7 @@ async def transition_occurrence(command: TransitionOccurrence, uow_factory: Unit
     step is not allowed from it, including when a concurrent mover got there first. With a
     request id a success is answered again on retry (the occurrence as it is then)."""
     access.check_catalog_write("TransitionOccurrence")
-    occurrence_id = _occurrence_id(command.name)
+    occurrence_id = occurrence_id_of(command.name)
     if command.target is None:
         raise InvalidArgument.single("target_state", "is required: one of "
                                      + ", ".join(state.value for state in OccurrenceState))
@@ -127,7 +131,7 @@ async def transition_occurrence(command: TransitionOccurrence, uow_factory: Unit
         for _ in range(MOVE_ATTEMPTS):
             current = await repo.get(uow.connection, occurrence_id)
             if current is None:
-                raise _missing(occurrence_id)
+                raise missing_occurrence(occurrence_id)
             transition(current.state, target, by=Actor.ADMIN)
             policy, rounds = await _event_settings(uow, current)
             deadline = _deadline(current, policy)

@@ -17,7 +17,7 @@ from datetime import datetime
 from event_service.adapters import rounds_repository as repo
 from event_service.adapters.lifecycle_repository import rounds_from_json
 from event_service.application import access
-from event_service.domain.events import resource_id_or_none
+from event_service.application.lifecycle import missing_occurrence, occurrence_id_of
 from event_service.domain.lifecycle import OccurrenceState
 from event_service.domain.rounds import (
     OccurrenceRounds,
@@ -26,28 +26,11 @@ from event_service.domain.rounds import (
     seed_for,
 )
 from kernel import context
-from kernel.errors import FailedPrecondition, InvalidArgument, NotFound
+from kernel.errors import FailedPrecondition, NotFound
 from kernel.unit_of_work import UnitOfWorkFactory
 
 ROUNDS_NOT_SCHEDULABLE = "ROUNDS_NOT_SCHEDULABLE"
 SCHEDULABLE = frozenset({OccurrenceState.READY, OccurrenceState.RUNNING})
-
-
-def _occurrence_id(name: str, field: str, *, suffix: str = "") -> str:
-    shape = f"occurrences/{{id}}{suffix}"
-    if not name:
-        raise InvalidArgument.single(field, f"is required: {shape}")
-    identifier = None
-    if name.endswith(suffix):
-        identifier = resource_id_or_none(name.removesuffix(suffix) if suffix else name, "occurrences")
-    if identifier is None:
-        raise InvalidArgument.single(field, f"must look like {shape}, got {name[:100]!r}")
-    return identifier
-
-
-def _missing_occurrence(occurrence_id: str) -> NotFound:
-    return NotFound(f"occurrence {occurrence_id} does not exist",
-                    metadata={"resource": f"occurrences/{occurrence_id}"})
 
 
 def _no_rounds(occurrence_id: str) -> NotFound:
@@ -65,11 +48,11 @@ async def schedule_occurrence_rounds(occurrence: str, uow_factory: UnitOfWorkFac
     ROUNDS_NOT_SCHEDULABLE (metadata `state`) when its event has no rounds format or it is not
     READY or RUNNING."""
     access.check_rounds_scheduling()
-    occurrence_id = _occurrence_id(occurrence, "occurrence")
+    occurrence_id = occurrence_id_of(occurrence, "occurrence")
     async with uow_factory() as uow:
         locked = await repo.lock_occurrence(uow.connection, occurrence_id)
         if locked is None:
-            raise _missing_occurrence(occurrence_id)
+            raise missing_occurrence(occurrence_id)
         existing = await repo.get(uow.connection, occurrence_id)
         if existing is not None:
             return existing
@@ -95,7 +78,7 @@ async def schedule_occurrence_rounds(occurrence: str, uow_factory: UnitOfWorkFac
 async def get_occurrence_rounds(name: str, uow_factory: UnitOfWorkFactory) -> OccurrenceRounds:
     """Staff, analysts and the system see the whole schedule; a participant only their own
     group, and nothing (NOT_FOUND, as if there were none) when they are not in it."""
-    occurrence_id = _occurrence_id(name, "name", suffix="/rounds")
+    occurrence_id = occurrence_id_of(name, suffix="/rounds")
     async with uow_factory() as uow:
         rounds = await repo.get(uow.connection, occurrence_id)
     if rounds is None:
