@@ -52,8 +52,13 @@ FIELDS: dict[str, str] = {
     "registered_at": "Registered at",
     "registered_by": "Registered by",
     "comment": "Comment",
+    # Opt-in (OPT_IN_FIELDS): the registration's reconfirmation word, "" when never asked.
+    "reconfirmation": "Reconfirmation",
 }
-DEFAULT_FIELDS = tuple(FIELDS)
+# Fields an export shows only when asked for by name: the default export (no fields given)
+# keeps the columns it had before they existed. They come last in FIELDS, after the defaults.
+OPT_IN_FIELDS = ("reconfirmation",)
+DEFAULT_FIELDS = tuple(f for f in FIELDS if f not in OPT_IN_FIELDS)
 ATTENDANCE = ("expected", "attended", "no_show")
 STATES = ("held", "confirmed", "cancelled", "expired", "waitlisted", "offered", "declined")
 FORMATS = {"csv": ("text/csv; charset=utf-8", "csv"),
@@ -147,8 +152,11 @@ def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-# A row is a tuple of every field's text in COLUMNS order; writers get tuples of the chosen ones.
+# A row is a tuple of the fields' texts in COLUMNS order (the DEFAULT_FIELDS first, then the
+# opt-in ones): every field when the query asks for an opt-in one, otherwise the DEFAULT_FIELDS
+# alone (no opt-in value to read for every row). Writers get tuples of the chosen ones.
 COLUMNS = tuple(FIELDS)
+assert COLUMNS[:len(DEFAULT_FIELDS)] == DEFAULT_FIELDS
 
 
 def _session_columns(session: dict[str, str], filters: Filters) -> tuple[str, ...] | None:
@@ -300,13 +308,14 @@ class RowSource:
         return int(await self._client.zlexcount(export_rows.index_key(self._keys), low, high))
 
     async def rows(self, query: ExportQuery) -> AsyncIterator[dict[str, str]]:
-        """Rows in registered_at order, every field (callers pick the columns)."""
-        async for page in self.pages(query):
+        """Rows in registered_at order, each the query's fields by name."""
+        async for page in chosen(self.pages(query), query.fields, [0]):
             for values in page:
-                yield dict(zip(COLUMNS, values, strict=True))
+                yield dict(zip(query.fields, values, strict=True))
 
     async def pages(self, query: ExportQuery) -> AsyncIterator[list[tuple[str, ...]]]:
-        """The same rows a page at a time, each a tuple of every field in COLUMNS order."""
+        """The same rows a page at a time, each a tuple in COLUMNS order: every field when the
+        query asks for an opt-in one, else the DEFAULT_FIELDS (`chosen` picks the columns)."""
         # One generation throughout, held against retirement while the export streams.
         keys = self._keys.pinned()
         async with generations.reading(self._client, keys) as lease:
@@ -350,7 +359,9 @@ class RowSource:
                     if not 0 < left <= count:
                         following = await sent(read(f"({last}"))
                 # Arrays in REGISTRATION_FIELDS order: participant_id, session_id, event_id, state,
-                # attendance, registered_at, registered_by, comment (older generations: objects).
+                # attendance, registered_at, registered_by, comment; then update_time and, when
+                # asked, the reconfirmation (export_rows.RECONFIRMATION_AT). Older generations:
+                # objects, read as REGISTRATION_FIELDS alone.
                 registrations = [r if type(r) is list else [r.get(f, "") for f in export_rows.REGISTRATION_FIELDS]
                                  for r in json.loads(stored)]
                 await self._sessions(keys, {r[1] for r in registrations}, join)
@@ -417,6 +428,7 @@ class _Join:
     def __init__(self, query: ExportQuery):
         self._filters = query.filters
         self._mask_phones = query.mask_phones
+        self._opt_in = not set(OPT_IN_FIELDS).isdisjoint(query.fields)
         self.sessions: dict[str, tuple[str, ...] | None] = {}
         self._moment = _Moments()
 
@@ -438,6 +450,11 @@ class _Join:
         if None in sessions.values():  # a session filter leaves some out
             registrations = [r for r in registrations if sessions[r[1]] is not None]
         moment, nobody = self._moment, ("", "", "")
+        if self._opt_in:  # every field: the defaults, then the reconfirmation ("" when not stored)
+            at = export_rows.RECONFIRMATION_AT
+            return [(*sessions[r[1]], *people.get(r[0], nobody), r[4], r[3], moment(r[5]), r[6], r[7],
+                     r[at] if len(r) > at else "")
+                    for r in registrations]
         return [(*sessions[r[1]], *people.get(r[0], nobody), r[4], r[3], moment(r[5]), r[6], r[7])
                 for r in registrations]
 
@@ -525,15 +542,17 @@ WRITERS = {"csv": _csv, "xlsx": _xlsx, "html": _html}
 
 def chosen(pages: AsyncIterator[list[tuple[str, ...]]], fields: Sequence[str],
            counter: list[int]) -> AsyncIterator[list[tuple[str, ...]]]:
-    """Pages of full rows -> pages of the chosen fields' values, counting the rows in counter[0]."""
+    """Pages of rows (COLUMNS order, as RowSource.pages gives them) -> pages of the chosen
+    fields' values, counting the rows in counter[0]."""
     positions = [COLUMNS.index(f) for f in fields]
 
     async def picked() -> AsyncIterator[list[tuple[str, ...]]]:
         pick = itemgetter(*positions) if len(positions) > 1 else (lambda row: (row[positions[0]],))
-        everything = positions == list(range(len(COLUMNS)))
+        # The chosen fields are the rows' first columns in order: rows as long pass as they are.
+        prefix = positions == list(range(len(positions)))
         async for page in pages:
             counter[0] += len(page)
-            yield page if everything else list(map(pick, page))
+            yield page if prefix and page and len(page[0]) == len(positions) else list(map(pick, page))
 
     return picked()
 
@@ -553,5 +572,5 @@ async def export(source: RowSource, query: ExportQuery, fmt: str,
             yield chunk
 
 
-__all__ = ["COLUMNS", "DEFAULT_FIELDS", "FIELDS", "FORMATS", "ExportQuery", "Filters", "RowSource", "export",
-           "file_name", "mask_phone", "validate_fields", "validate_filters"]
+__all__ = ["COLUMNS", "DEFAULT_FIELDS", "FIELDS", "FORMATS", "OPT_IN_FIELDS", "ExportQuery", "Filters", "RowSource",
+           "export", "file_name", "mask_phone", "validate_fields", "validate_filters"]

@@ -327,7 +327,8 @@ app.add_typer(export_app, name="export")
 
 Fields = Annotated[str | None, typer.Option("--fields", help="Comma-separated: event_title, service, session_date, "
                                             "session_time, venue, participant_name, card_number, phone, attendance, "
-                                            "state, registered_at, registered_by, comment")]
+                                            "state, registered_at, registered_by, comment (the default); "
+                                            "also reconfirmation (opt-in)")]
 ServiceOpt = Annotated[str | None, typer.Option("--service", help="Service id")]
 VenueOpt = Annotated[str | None, typer.Option("--venue", help="Venue id")]
 AttendanceOpt = Annotated[str | None, typer.Option("--attendance", help="expected, attended or no_show")]

@@ -32,6 +32,9 @@ SESSION_FIELDS = ("event_id", "event_title", "service_id", "service", "venue_id"
                   "end_time", "date")
 REGISTRATION_FIELDS = ("participant_id", "session_id", "event_id", "state", "attendance", "registered_at",
                        "registered_by", "comment")
+# The stored array's position of the reconfirmation word: after REGISTRATION_FIELDS and
+# update_time, and only there when the registration has been asked (see registration_key).
+RECONFIRMATION_AT = len(REGISTRATION_FIELDS) + 1
 PERSON_FIELDS = ("first_name", "last_name", "card_number", "phone")
 
 
@@ -42,9 +45,12 @@ def session_key(keys: Keyspace, session_id: str) -> str:
 
 def registration_key(keys: Keyspace, registration_id: str) -> str:
     """String: a JSON array of the registration's REGISTRATION_FIELDS then update_time, in that
-    order (one value, so a page of registrations is one read, and an array rather than an
-    object, which decodes several times faster). Generations projected before hold a JSON
-    object of the same names instead; readers take both."""
+    order, then its reconfirmation word (`RECONFIRMATION_AT`) when it has been asked (one
+    value, so a page of registrations is one read, and an array rather than an object, which
+    decodes several times faster). Rows projected before reconfirmations existed, and rows of
+    registrations never asked, end at update_time: readers take a missing reconfirmation as
+    "". Generations projected before hold a JSON object of the REGISTRATION_FIELDS instead;
+    readers take both."""
     return f"{keys.prefix}:export:registration:{registration_id}"
 
 
@@ -101,6 +107,8 @@ def _registration(event, keys: Keyspace, meta: Meta) -> list[Command]:
     row = [_id(r.participant), _id(r.session), _id(r.event), enum_word(registration_pb2.RegistrationState, r.state),
            enum_word(registration_pb2.Attendance, r.attendance), _iso(r.create_time), r.registered_by, r.comment,
            meta.occurred_at]  # REGISTRATION_FIELDS, then update_time
+    if reconfirmation := enum_word(registration_pb2.Reconfirmation, r.reconfirmation):
+        row.append(reconfirmation)  # at RECONFIRMATION_AT; left off when never asked
     return [
         ["SET", registration_key(keys, registration_id), json.dumps(row, ensure_ascii=False, separators=(",", ":"))],
         ["ZADD", index_key(keys), 0, index_member(_millis(r.create_time), registration_id)],
