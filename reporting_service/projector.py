@@ -31,10 +31,15 @@ class Projector:
         self._fence_pause = fence_pause
 
     def run(self, stop: threading.Event) -> None:
-        consumer = self._consumer_factory()
+        consumer: KafkaConsumer | None = None
         try:
             while not stop.is_set():
                 try:
+                    if consumer is None:
+                        # Only while running: a consumer made with the broker away blocks for
+                        # its whole bootstrap timeout, which would hold up a stop (SIGTERM)
+                        # that came meanwhile.
+                        consumer = self._consumer_factory()
                     self.step(consumer)
                 except Fenced:
                     # A rebuild is handing over; nothing is committed past what was applied,
@@ -44,11 +49,13 @@ class Projector:
                 except (KafkaError, RedisError, OSError) as exc:
                     # Offsets were not committed: the same messages come again after the pause.
                     log.warning("projection paused: %s", exc)
+                    if consumer is not None:
+                        consumer.close(autocommit=False)
+                        consumer = None
                     stop.wait(1.0)
-                    consumer.close(autocommit=False)
-                    consumer = self._consumer_factory()
         finally:
-            consumer.close(autocommit=False)
+            if consumer is not None:
+                consumer.close(autocommit=False)
 
     @staticmethod
     def _rewind(consumer: KafkaConsumer) -> None:
