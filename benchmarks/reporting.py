@@ -51,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 from kernel import topics
 from kernel.devstack.processes import wait_until
 from kernel.devstack.stack import DevStack
-from kernel.kafka import ensure_topics, make_consumer, make_producer
+from kernel.kafka import close_consumer, ensure_topics, make_consumer, make_producer
 from kernel.settings import Settings
 from kernel.unit_of_work import OutboxMessage, build_envelope
 from reporting_service.keyspace import Keyspace
@@ -345,7 +345,7 @@ def catchup_run(settings: Settings, client: redis.Redis, work: pathlib.Path,
             count += len(records)
             raws += [(r.topic, r.value) for r in records]
     read_rate = (count - 0) / (time.perf_counter() - first_at)
-    consumer.close(autocommit=False)
+    close_consumer(consumer)
     print(f"limit: bare consumer    {read_rate:10,.0f} events/s  (same {count:,} messages, from the first record; "
           f"no decoding, no Redis)")
 

@@ -112,7 +112,7 @@ def project(args: argparse.Namespace) -> None:
 
 def consume(args: argparse.Namespace) -> None:
     from kernel import topics
-    from kernel.kafka import make_consumer
+    from kernel.kafka import close_consumer, make_consumer
     from kernel.settings import Settings
 
     consumer = make_consumer(Settings(kafka_bootstrap=args.kafka), args.group,
@@ -128,7 +128,7 @@ def consume(args: argparse.Namespace) -> None:
         lags += [(now_ms - r.timestamp) / 1000 for records in batches.values() for r in records]
         if ready is not None and not ready.exists() and consumer.assignment():
             ready.write_text("assigned")
-    consumer.close(autocommit=False)
+    close_consumer(consumer)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     pathlib.Path(args.out).write_text(json.dumps({"lags": lags, "cpu_seconds": usage.ru_utime + usage.ru_stime}))
 

@@ -38,6 +38,7 @@ from sqlalchemy import exc as sa_exc
 
 from kernel import context, inbox, notifications, periodic
 from kernel.errors import Aborted, DomainError, Unavailable
+from kernel.kafka import close_consumer
 from kernel.roles import ADMIN
 from kernel.unit_of_work import UnitOfWorkFactory
 from turnout.common.v1 import envelope_pb2
@@ -225,7 +226,7 @@ class MessageConsumer:
 
 def _close(consumer: KafkaConsumer) -> None:
     try:
-        consumer.close(autocommit=False)
+        close_consumer(consumer)
     except (KafkaError, OSError) as error:  # a broken consumer is being thrown away anyway
         log.warning("closing a consumer failed: %r", error)
 

@@ -4,11 +4,13 @@ embedded Tansu broker alike)."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.coordinator.base import MemberState
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from kernel import topics as topic_names
 from kernel.settings import Settings
@@ -63,6 +65,36 @@ def make_consumer(settings: Settings, group_id: str, topics: Iterable[str], **ov
     consumer = KafkaConsumer(**config)
     consumer.subscribe(list(topics))
     return consumer
+
+
+# Long enough for one join on Tansu (it answers a JoinGroup after half the session timeout).
+JOIN_SETTLE_SECONDS = 3.0
+
+
+def close_consumer(consumer: KafkaConsumer, *, join_settle_seconds: float = JOIN_SETTLE_SECONDS) -> None:
+    """Leaves the group without committing, letting a group join in flight finish first.
+
+    Tansu 0.6 wedges a group whose member leaves while that member's own JoinGroup is still
+    pending: it completes the join naming the departed member leader, and every later member
+    waits for that leader's assignment, for minutes (tests/integration/test_group_handover.py).
+    A service stopped a second after it started did exactly that, and the next one never got a
+    partition. Apache Kafka copes either way; the wait costs a closing consumer one join at most.
+    """
+    deadline = time.monotonic() + join_settle_seconds
+    try:
+        while _joining(consumer) and time.monotonic() < deadline:
+            # Records read meanwhile are not committed: the group's next member reads them again.
+            consumer.poll(timeout_ms=50, max_records=1)
+    except (KafkaError, OSError) as error:  # leaving is what matters now
+        log.warning("a consumer's group join did not finish before it closed: %r", error)
+    consumer.close(autocommit=False)
+
+
+def _joining(consumer: KafkaConsumer) -> bool:
+    # kafka-python has no public "join in flight"; its coordinator's member state says it.
+    coordinator = getattr(consumer, "_coordinator", None)
+    return (coordinator is not None and getattr(coordinator, "state", None) is MemberState.REBALANCING
+            and not coordinator.coordinator_unknown())
 
 
 def make_reader(settings: Settings, topics: Iterable[str], **overrides: object) -> KafkaConsumer:

@@ -12,6 +12,7 @@ from kafka.errors import KafkaError
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
+from kernel.kafka import close_consumer
 from reporting_service.projections.registry import to_change
 from reporting_service.projections.store import Fenced, ProjectionStore
 
@@ -50,12 +51,12 @@ class Projector:
                     # Offsets were not committed: the same messages come again after the pause.
                     log.warning("projection paused: %s", exc)
                     if consumer is not None:
-                        consumer.close(autocommit=False)
+                        close_consumer(consumer)
                         consumer = None
                     stop.wait(1.0)
         finally:
             if consumer is not None:
-                consumer.close(autocommit=False)
+                close_consumer(consumer)
 
     @staticmethod
     def _rewind(consumer: KafkaConsumer) -> None:
