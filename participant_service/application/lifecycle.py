@@ -46,10 +46,11 @@ from participant_service.domain.registrations import SeatSync, State
 from turnout.event.v1 import catalog_events_pb2, session_pb2
 
 COMPONENT = "participant-service/lifecycle-consumer"
-# The consumer keeps kernel/settings.py's 20 ms fetch wait, although idle it costs this process
-# about 8.5 % of a core (0.9 % at kafka-python's 500 ms; measured on the embedded broker). With
-# 500 ms, tests/e2e/test_lifecycle_e2e.py failed when run after other e2e modules (each new
-# participant-service there reads the catalog's history from offset 0); why is not known yet.
+# Lifecycle steps come minutes to hours apart and nothing waits on them by the millisecond:
+# kafka-python's own 500 ms fetch wait, not the projector's 20 ms (kernel/settings.py), whose
+# fetch loop cost this process about 8.5 % of a core when idle (0.9 % at 500 ms, measured on the
+# embedded broker), taken from the searches and bookings it serves.
+FETCH_MAX_WAIT_MS = 500
 
 
 def _timestamp(message, name: str) -> datetime | None:  # type: ignore[no-untyped-def]
@@ -194,6 +195,7 @@ def lifecycle_consumer(settings: Settings, deps: RegistrationDeps,
     """The background job reading the occurrence lifecycle; every replica may run it."""
     group = settings.lifecycle_consumer_group
     return MessageConsumer(
-        consumer_factory or (lambda: make_consumer(settings, group, [topics.CATALOG])), group, handlers(deps),
+        consumer_factory or (lambda: make_consumer(settings, group, [topics.CATALOG],
+                                                  fetch_max_wait_ms=FETCH_MAX_WAIT_MS)), group, handlers(deps),
         consumer.record_refusal(deps.uow, processed_messages, component=COMPONENT,
                                 locale=deps.policy.notification_locale))
